@@ -1,0 +1,112 @@
+// Package cache stores renders and saved diagrams in S3. Renders live at
+// renders/<key>.<ext>, content-addressed, written once; saved diagrams at
+// diagrams/<id>.json. Every write is create-only (If-None-Match: *), so a
+// stored object is never replaced.
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// Sentinel errors.
+var (
+	ErrNotFound = errors.New("cache: not found")
+	ErrExists   = errors.New("cache: already exists")
+)
+
+// Object is a stored object's body and how to serve it.
+type Object struct {
+	Body        []byte
+	ContentType string
+}
+
+// Store is an S3 bucket holding renders and saved diagrams.
+type Store struct {
+	s3     *s3.Client
+	bucket string
+}
+
+// New returns a store over bucket.
+func New(client *s3.Client, bucket string) *Store {
+	return &Store{s3: client, bucket: bucket}
+}
+
+// RenderKey is the object key of a render.
+func RenderKey(key, ext string) string { return "renders/" + key + "." + ext }
+
+// DiagramKey is the object key of a saved diagram.
+func DiagramKey(id string) string { return "diagrams/" + id + ".json" }
+
+// Get reads an object; ErrNotFound when there is none.
+func (s *Store) Get(ctx context.Context, key string) (Object, error) {
+	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) || statusCode(err) == http.StatusNotFound {
+			return Object{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
+		}
+		return Object{}, fmt.Errorf("get %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	n := 0
+	if out.ContentLength != nil && *out.ContentLength > 0 {
+		n = int(*out.ContentLength)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	if _, err := buf.ReadFrom(out.Body); err != nil {
+		return Object{}, fmt.Errorf("get %s: read body: %w", key, err)
+	}
+	return Object{Body: buf.Bytes(), ContentType: aws.ToString(out.ContentType)}, nil
+}
+
+// Create writes an object only if none exists at key: ErrExists otherwise.
+// Metadata becomes x-amz-meta-* headers.
+func (s *Store) Create(ctx context.Context, key string, obj Object, metadata map[string]string) error {
+	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:            &s.bucket,
+		Key:               &key,
+		Body:              bytes.NewReader(obj.Body),
+		ContentLength:     aws.Int64(int64(len(obj.Body))),
+		ContentType:       &obj.ContentType,
+		CacheControl:      aws.String("public, max-age=31536000, immutable"),
+		Metadata:          metadata,
+		IfNoneMatch:       aws.String("*"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
+	if err != nil {
+		if code := statusCode(err); code == http.StatusPreconditionFailed || code == http.StatusConflict {
+			return fmt.Errorf("put %s: %w", key, ErrExists)
+		}
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// Ping checks that the bucket answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+		return fmt.Errorf("head bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+func statusCode(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed" {
+		return http.StatusPreconditionFailed
+	}
+	return 0
+}

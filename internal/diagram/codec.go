@@ -1,0 +1,138 @@
+package diagram
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// plantumlAlphabet is PlantUML's base64 variant: digits first, then upper
+// and lower case letters, then '-' and '_'.
+const plantumlAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+
+var plantumlEncoding = base64.NewEncoding(plantumlAlphabet).WithPadding(base64.NoPadding)
+
+// Decode turns the payload of a GET request into diagram source. It accepts
+// Kroki's encoding (zlib, RFC 1950, then base64url, padded or not; the
+// standard alphabet's '+' and '/' are accepted too) and, when plantuml is
+// true, the PlantUML server's encodings: raw deflate in PlantUML's alphabet,
+// optionally prefixed by "~0" or "~1", and "~h" followed by hex text.
+//
+// The inflated source never exceeds max bytes: decoding stops as soon as it
+// would, with ErrTooLarge, and never allocates more than max+1 bytes for
+// the output.
+func Decode(encoded string, plantuml bool, max int) ([]byte, error) {
+	if encoded == "" {
+		return nil, fmt.Errorf("%w: empty payload", ErrBadEncoding)
+	}
+	src, kerr := decodeKroki(encoded, max)
+	if kerr == nil || !plantuml || errors.Is(kerr, ErrTooLarge) {
+		return src, kerr
+	}
+	src, perr := decodePlantUML(encoded, max)
+	if perr != nil {
+		if errors.Is(perr, ErrTooLarge) {
+			return nil, perr
+		}
+		return nil, kerr
+	}
+	return src, nil
+}
+
+// Encode is the inverse of Decode for Kroki's encoding (zlib, then unpadded
+// base64url), as kroki-cli and the web editor produce it.
+func Encode(source []byte) string {
+	var b bytes.Buffer
+	w, _ := zlib.NewWriterLevel(&b, zlib.BestCompression)
+	w.Write(source)
+	w.Close()
+	return base64.RawURLEncoding.EncodeToString(b.Bytes())
+}
+
+// EncodePlantUML encodes source the way the PlantUML server does: raw
+// deflate in PlantUML's alphabet.
+func EncodePlantUML(source []byte) string {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	w.Write(source)
+	w.Close()
+	return plantumlEncoding.EncodeToString(b.Bytes())
+}
+
+func decodeKroki(encoded string, max int) ([]byte, error) {
+	s := strings.TrimRight(encoded, "=")
+	if strings.ContainsAny(s, "+/") {
+		s = strings.NewReplacer("+", "-", "/", "_").Replace(s)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not base64url: %v", ErrBadEncoding, err)
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("%w: not zlib: %v", ErrBadEncoding, err)
+	}
+	return inflate(zr, max)
+}
+
+func decodePlantUML(encoded string, max int) ([]byte, error) {
+	switch {
+	case strings.HasPrefix(encoded, "~h"):
+		text, err := hex.DecodeString(encoded[2:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: not hex: %v", ErrBadEncoding, err)
+		}
+		if len(text) > max {
+			return nil, fmt.Errorf("%w: source exceeds %d bytes", ErrTooLarge, max)
+		}
+		return text, nil
+	case strings.HasPrefix(encoded, "~0"), strings.HasPrefix(encoded, "~1"):
+		// ~0 is deflate, ~1 the legacy Huffman-only deflate: one inflater reads both.
+		encoded = encoded[2:]
+	}
+	// The PlantUML encoder emits whole 4-character groups; tolerate a stray
+	// trailing character rather than rejecting the payload.
+	if len(encoded)%4 == 1 {
+		encoded = encoded[:len(encoded)-1]
+	}
+	raw, err := plantumlEncoding.DecodeString(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not PlantUML base64: %v", ErrBadEncoding, err)
+	}
+	return inflate(flate.NewReader(bytes.NewReader(raw)), max)
+}
+
+// inflate reads r to its end, failing with ErrTooLarge past max bytes. The
+// buffer grows by doubling but is never larger than max+1.
+func inflate(r io.ReadCloser, max int) ([]byte, error) {
+	defer r.Close()
+	limit := max + 1
+	buf := make([]byte, 0, min(4096, limit))
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) == limit {
+				return nil, fmt.Errorf("%w: source inflates past %d bytes", ErrTooLarge, max)
+			}
+			grown := make([]byte, len(buf), min(2*cap(buf), limit))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if len(buf) > max {
+				return nil, fmt.Errorf("%w: source inflates past %d bytes", ErrTooLarge, max)
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: corrupt compressed data: %v", ErrBadEncoding, err)
+		}
+	}
+}

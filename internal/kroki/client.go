@@ -1,0 +1,206 @@
+// Package kroki is a client for a Kroki server's HTTP API: it POSTs a
+// diagram source as text to /{type}/{format}, passes options as
+// Kroki-Diagram-Options-* headers, and sorts failures into the domain's
+// classes: a diagram error (the engine's 4xx, with its message and line),
+// unavailable (5xx, refused), timeout, output too large.
+package kroki
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/diagram"
+)
+
+// MaxMessageBytes bounds how much of an error body is read and kept.
+const MaxMessageBytes = 4096
+
+// Client calls one Kroki server.
+type Client struct {
+	baseURL   string
+	http      *http.Client
+	timeout   time.Duration
+	maxOutput int
+}
+
+// Options configure a Client.
+type Options struct {
+	// Timeout bounds one render, on top of the caller's context.
+	Timeout time.Duration
+	// MaxOutput bounds a render's size in bytes.
+	MaxOutput int
+}
+
+// New returns a client for the Kroki server at baseURL, using hc for
+// transport (instrumented by the caller).
+func New(baseURL string, hc *http.Client, o Options) *Client {
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), http: hc, timeout: o.Timeout, maxOutput: o.MaxOutput}
+}
+
+// Render renders one diagram.
+func (c *Client) Render(ctx context.Context, req diagram.Request) ([]byte, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	url := c.baseURL + "/" + req.Type.Name + "/" + string(req.Format)
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(req.Source))
+	if err != nil {
+		return nil, fmt.Errorf("kroki: build request: %w", err)
+	}
+	hr.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	hr.Header.Set("Accept", req.Format.ContentType())
+	for k, v := range req.Options {
+		hr.Header.Set(diagram.HeaderPrefix+k, v)
+	}
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		body, err := readLimited(resp.Body, c.maxOutput)
+		if err != nil {
+			return nil, classify(ctx, err)
+		}
+		return body, nil
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, MaxMessageBytes))
+	return nil, statusError(resp.StatusCode, msg)
+}
+
+// Health asks the server's /health endpoint whether it is up.
+func (c *Client) Health(ctx context.Context) error {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+"/health", nil)
+	if err != nil {
+		return fmt.Errorf("kroki: build request: %w", err)
+	}
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		return classify(ctx, err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, MaxMessageBytes))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("kroki: health answered %d: %w", resp.StatusCode, diagram.ErrUnavailable)
+	}
+	return nil
+}
+
+func classify(ctx context.Context, err error) error {
+	var tooLarge *outputTooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("kroki: %w: %v", diagram.ErrOutputTooLarge, err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("kroki: %w: %v", diagram.ErrTimeout, err)
+	case isTimeout(err):
+		return fmt.Errorf("kroki: %w: %v", diagram.ErrTimeout, err)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("kroki: %w", err)
+	default:
+		return fmt.Errorf("kroki: %w: %v", diagram.ErrUnavailable, err)
+	}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+func statusError(status int, body []byte) error {
+	msg := message(body)
+	switch {
+	case status == http.StatusRequestEntityTooLarge:
+		return fmt.Errorf("kroki: %w: %s", diagram.ErrTooLarge, msg)
+	case status == http.StatusGatewayTimeout || status == http.StatusRequestTimeout:
+		return fmt.Errorf("kroki: answered %d: %w", status, diagram.ErrTimeout)
+	case status >= 400 && status < 500:
+		return &diagram.SyntaxError{Status: status, Message: msg, Line: Line(msg)}
+	default:
+		return fmt.Errorf("kroki: answered %d: %w: %s", status, diagram.ErrUnavailable, msg)
+	}
+}
+
+// message extracts the human-readable part of an error body: Kroki answers
+// with plain text, JSON or an HTML page depending on version and Accept.
+func message(body []byte) string {
+	var j struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+	}
+	if json.Unmarshal(body, &j) == nil {
+		var nested struct {
+			Message string `json:"message"`
+		}
+		var flat string
+		switch {
+		case json.Unmarshal(j.Error, &nested) == nil && nested.Message != "":
+			return nested.Message
+		case json.Unmarshal(j.Error, &flat) == nil && flat != "":
+			return flat
+		case j.Message != "":
+			return j.Message
+		}
+	}
+	s := string(body)
+	if i := strings.Index(s, "<pre>"); i >= 0 {
+		s = s[i+len("<pre>"):]
+		if j := strings.Index(s, "</pre>"); j >= 0 {
+			s = s[:j]
+		}
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "the diagram could not be rendered"
+	}
+	return s
+}
+
+var lineRE = regexp.MustCompile(`(?i)\bline[\s:#]*(\d{1,7})\b`)
+
+// Line finds the line number in an engine's error message: PlantUML's
+// "Error line 3 in file", graphviz's "syntax error in line 2", Mermaid's
+// "Parse error on line 4", and the like. It returns 0 when there is none.
+func Line(msg string) int {
+	m := lineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+type outputTooLargeError struct{ max int }
+
+func (e *outputTooLargeError) Error() string {
+	return fmt.Sprintf("render exceeds %d bytes", e.max)
+}
+
+// readLimited reads r to its end, failing past max bytes (max <= 0: no limit).
+func readLimited(r io.Reader, max int) ([]byte, error) {
+	if max <= 0 {
+		return io.ReadAll(r)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > max {
+		return nil, &outputTooLargeError{max: max}
+	}
+	return b, nil
+}
