@@ -1,7 +1,7 @@
-// Package cache stores renders and saved diagrams in S3. Renders live at
-// renders/<key>.<ext>, content-addressed, written once; saved diagrams at
-// diagrams/<id>.json. Every write is create-only (If-None-Match: *), so a
-// stored object is never replaced.
+// Package cache stores renders and saved diagrams in an S3 bucket (the
+// layout of keys is the domain's: diagram.RenderObject, diagram.SavedObject).
+// Every write is create-only (If-None-Match: *), so a stored object is never
+// replaced.
 package cache
 
 import (
@@ -15,19 +15,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/umlimages/umlimages/internal/diagram"
 )
 
-// Sentinel errors.
+// Sentinel errors; they match the domain's diagram.ErrNotFound and
+// diagram.ErrExists under errors.Is.
 var (
-	ErrNotFound = errors.New("cache: not found")
-	ErrExists   = errors.New("cache: already exists")
+	ErrNotFound = fmt.Errorf("cache: %w", diagram.ErrNotFound)
+	ErrExists   = fmt.Errorf("cache: %w", diagram.ErrExists)
 )
-
-// Object is a stored object's body and how to serve it.
-type Object struct {
-	Body        []byte
-	ContentType string
-}
 
 // Store is an S3 bucket holding renders and saved diagrams.
 type Store struct {
@@ -40,21 +36,15 @@ func New(client *s3.Client, bucket string) *Store {
 	return &Store{s3: client, bucket: bucket}
 }
 
-// RenderKey is the object key of a render.
-func RenderKey(key, ext string) string { return "renders/" + key + "." + ext }
-
-// DiagramKey is the object key of a saved diagram.
-func DiagramKey(id string) string { return "diagrams/" + id + ".json" }
-
 // Get reads an object; ErrNotFound when there is none.
-func (s *Store) Get(ctx context.Context, key string) (Object, error) {
+func (s *Store) Get(ctx context.Context, key string) (body []byte, contentType string, err error) {
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
 		var nsk *types.NoSuchKey
 		if errors.As(err, &nsk) || statusCode(err) == http.StatusNotFound {
-			return Object{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
+			return nil, "", fmt.Errorf("get %s: %w", key, ErrNotFound)
 		}
-		return Object{}, fmt.Errorf("get %s: %w", key, err)
+		return nil, "", fmt.Errorf("get %s: %w", key, err)
 	}
 	defer out.Body.Close()
 	n := 0
@@ -63,20 +53,20 @@ func (s *Store) Get(ctx context.Context, key string) (Object, error) {
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
 	if _, err := buf.ReadFrom(out.Body); err != nil {
-		return Object{}, fmt.Errorf("get %s: read body: %w", key, err)
+		return nil, "", fmt.Errorf("get %s: read body: %w", key, err)
 	}
-	return Object{Body: buf.Bytes(), ContentType: aws.ToString(out.ContentType)}, nil
+	return buf.Bytes(), aws.ToString(out.ContentType), nil
 }
 
 // Create writes an object only if none exists at key: ErrExists otherwise.
 // Metadata becomes x-amz-meta-* headers.
-func (s *Store) Create(ctx context.Context, key string, obj Object, metadata map[string]string) error {
+func (s *Store) Create(ctx context.Context, key string, body []byte, contentType string, metadata map[string]string) error {
 	_, err := s.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:            &s.bucket,
 		Key:               &key,
-		Body:              bytes.NewReader(obj.Body),
-		ContentLength:     aws.Int64(int64(len(obj.Body))),
-		ContentType:       &obj.ContentType,
+		Body:              bytes.NewReader(body),
+		ContentLength:     aws.Int64(int64(len(body))),
+		ContentType:       &contentType,
 		CacheControl:      aws.String("public, max-age=31536000, immutable"),
 		Metadata:          metadata,
 		IfNoneMatch:       aws.String("*"),

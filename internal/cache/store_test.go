@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/s3test"
 )
 
@@ -21,17 +22,17 @@ func newStore(t *testing.T) (*cache.Store, *s3test.Server, *s3.Client) {
 func TestCreateThenGet(t *testing.T) {
 	store, _, client := newStore(t)
 	ctx := context.Background()
-	key := cache.RenderKey("abc", "svg")
-	want := cache.Object{Body: []byte("<svg/>"), ContentType: "image/svg+xml"}
-	if err := store.Create(ctx, key, want, map[string]string{"type": "graphviz"}); err != nil {
+	key := "renders/abc.svg"
+	want, wantType := []byte("<svg/>"), "image/svg+xml"
+	if err := store.Create(ctx, key, want, wantType, map[string]string{"type": "graphviz"}); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	got, err := store.Get(ctx, key)
+	got, gotType, err := store.Get(ctx, key)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
-	if !bytes.Equal(got.Body, want.Body) || got.ContentType != want.ContentType {
-		t.Errorf("got %q %q, want %q %q", got.Body, got.ContentType, want.Body, want.ContentType)
+	if !bytes.Equal(got, want) || gotType != wantType {
+		t.Errorf("got %q %q, want %q %q", got, gotType, want, wantType)
 	}
 	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: ptr("cache"), Key: &key})
 	if err != nil {
@@ -45,27 +46,27 @@ func TestCreateThenGet(t *testing.T) {
 func TestCreateIsCreateOnly(t *testing.T) {
 	store, _, _ := newStore(t)
 	ctx := context.Background()
-	key := cache.DiagramKey("id1")
-	first := cache.Object{Body: []byte(`{"v":1}`), ContentType: "application/json"}
-	if err := store.Create(ctx, key, first, nil); err != nil {
+	key := "diagrams/id1.json"
+	first := []byte(`{"v":1}`)
+	if err := store.Create(ctx, key, first, "application/json", nil); err != nil {
 		t.Fatalf("first Create: %v", err)
 	}
-	err := store.Create(ctx, key, cache.Object{Body: []byte(`{"v":2}`), ContentType: "application/json"}, nil)
-	if !errors.Is(err, cache.ErrExists) {
+	err := store.Create(ctx, key, []byte(`{"v":2}`), "application/json", nil)
+	if !errors.Is(err, cache.ErrExists) || !errors.Is(err, diagram.ErrExists) {
 		t.Fatalf("second Create: got %v, want ErrExists", err)
 	}
-	got, err := store.Get(ctx, key)
+	got, _, err := store.Get(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Body, first.Body) {
-		t.Errorf("body after second Create: got %q, want %q", got.Body, first.Body)
+	if !bytes.Equal(got, first) {
+		t.Errorf("body after second Create: got %q, want %q", got, first)
 	}
 }
 
 func TestGetMissing(t *testing.T) {
 	store, _, _ := newStore(t)
-	_, err := store.Get(context.Background(), cache.RenderKey("nope", "svg"))
+	_, _, err := store.Get(context.Background(), "renders/nope.svg")
 	if !errors.Is(err, cache.ErrNotFound) {
 		t.Fatalf("got %v, want ErrNotFound", err)
 	}
@@ -81,7 +82,7 @@ func TestPingAndServerDown(t *testing.T) {
 	if err := store.Ping(ctx); err == nil {
 		t.Fatal("Ping with server down: got nil error")
 	}
-	if _, err := store.Get(ctx, cache.RenderKey("x", "svg")); err == nil || errors.Is(err, cache.ErrNotFound) {
+	if _, _, err := store.Get(ctx, "renders/x.svg"); err == nil || errors.Is(err, cache.ErrNotFound) {
 		t.Fatalf("Get with server down: got %v, want a non-NotFound error", err)
 	}
 	srv.Restart(t)

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -15,6 +14,15 @@ import (
 // plantumlAlphabet is PlantUML's base64 variant: digits first, then upper
 // and lower case letters, then '-' and '_'.
 const plantumlAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+
+var (
+	errBase64     = Errorf(ErrBadEncoding, "Unable to decode the source. The source is not in valid Base64 scheme.")
+	errCompressed = Errorf(ErrBadEncoding, "Unable to decode the source.")
+)
+
+func tooLarge(max int) error {
+	return Errorf(ErrTooLarge, "The decoded diagram source exceeds the limit of %d bytes.", max)
+}
 
 var plantumlEncoding = base64.NewEncoding(plantumlAlphabet).WithPadding(base64.NoPadding)
 
@@ -29,7 +37,7 @@ var plantumlEncoding = base64.NewEncoding(plantumlAlphabet).WithPadding(base64.N
 // the output.
 func Decode(encoded string, plantuml bool, max int) ([]byte, error) {
 	if encoded == "" {
-		return nil, fmt.Errorf("%w: empty payload", ErrBadEncoding)
+		return nil, Errorf(ErrBadEncoding, "Unable to decode the source. Source must not be null or empty.")
 	}
 	src, kerr := decodeKroki(encoded, max)
 	if kerr == nil || !plantuml || errors.Is(kerr, ErrTooLarge) {
@@ -72,11 +80,11 @@ func decodeKroki(encoded string, max int) ([]byte, error) {
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not base64url: %v", ErrBadEncoding, err)
+		return nil, errBase64
 	}
 	zr, err := zlib.NewReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: not zlib: %v", ErrBadEncoding, err)
+		return nil, errCompressed
 	}
 	return inflate(zr, max)
 }
@@ -86,10 +94,10 @@ func decodePlantUML(encoded string, max int) ([]byte, error) {
 	case strings.HasPrefix(encoded, "~h"):
 		text, err := hex.DecodeString(encoded[2:])
 		if err != nil {
-			return nil, fmt.Errorf("%w: not hex: %v", ErrBadEncoding, err)
+			return nil, Errorf(ErrBadEncoding, "Unable to decode the source. The source is not in valid hexadecimal.")
 		}
 		if len(text) > max {
-			return nil, fmt.Errorf("%w: source exceeds %d bytes", ErrTooLarge, max)
+			return nil, tooLarge(max)
 		}
 		return text, nil
 	case strings.HasPrefix(encoded, "~0"), strings.HasPrefix(encoded, "~1"):
@@ -103,7 +111,7 @@ func decodePlantUML(encoded string, max int) ([]byte, error) {
 	}
 	raw, err := plantumlEncoding.DecodeString(encoded)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not PlantUML base64: %v", ErrBadEncoding, err)
+		return nil, errBase64
 	}
 	return inflate(flate.NewReader(bytes.NewReader(raw)), max)
 }
@@ -117,7 +125,7 @@ func inflate(r io.ReadCloser, max int) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) == limit {
-				return nil, fmt.Errorf("%w: source inflates past %d bytes", ErrTooLarge, max)
+				return nil, tooLarge(max)
 			}
 			grown := make([]byte, len(buf), min(2*cap(buf), limit))
 			copy(grown, buf)
@@ -127,12 +135,12 @@ func inflate(r io.ReadCloser, max int) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			if len(buf) > max {
-				return nil, fmt.Errorf("%w: source inflates past %d bytes", ErrTooLarge, max)
+				return nil, tooLarge(max)
 			}
 			return buf, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: corrupt compressed data: %v", ErrBadEncoding, err)
+			return nil, errCompressed
 		}
 	}
 }

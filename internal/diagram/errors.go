@@ -18,6 +18,7 @@ var (
 	ErrTooLarge          = errors.New("diagram: too large")
 	ErrOutputTooLarge    = errors.New("diagram: output too large")
 	ErrNotFound          = errors.New("diagram: not found")
+	ErrExists            = errors.New("diagram: already exists")
 	ErrUnavailable       = errors.New("diagram: renderer unavailable")
 	ErrTimeout           = errors.New("diagram: render timed out")
 )
@@ -35,4 +36,19 @@ func (e *SyntaxError) Error() string {
 		return fmt.Sprintf("diagram: syntax error on line %d: %s", e.Line, e.Message)
 	}
 	return "diagram: syntax error: " + e.Message
+}
+
+// Error is a domain error carrying the message a client should read; it
+// matches its Kind under errors.Is.
+type Error struct {
+	Kind    error
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Kind }
+
+// Errorf makes an *Error of kind with a formatted message.
+func Errorf(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }

@@ -2,7 +2,6 @@ package diagram
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -55,7 +54,7 @@ func MergeOptions(query url.Values, header http.Header, body map[string]any) (Op
 		}
 	}
 	if len(opts) > MaxOptions {
-		return nil, fmt.Errorf("%w: %d options, the limit is %d", ErrBadOptions, len(opts), MaxOptions)
+		return nil, Errorf(ErrBadOptions, "%d options, the limit is %d", len(opts), MaxOptions)
 	}
 	return opts, nil
 }
@@ -71,29 +70,29 @@ func optionString(k string, v any) (string, error) {
 	case json.Number:
 		return v.String(), nil
 	default:
-		return "", fmt.Errorf("%w: option %q must be a string, number or boolean", ErrBadOptions, k)
+		return "", Errorf(ErrBadOptions, "option %q must be a string, number or boolean", k)
 	}
 }
 
 func (o Options) set(key, value string) error {
 	key = strings.ToLower(key)
 	if key == "" || len(key) > MaxOptionKeyLen {
-		return fmt.Errorf("%w: option names are 1 to %d characters", ErrBadOptions, MaxOptionKeyLen)
+		return Errorf(ErrBadOptions, "option names are 1 to %d characters", MaxOptionKeyLen)
 	}
 	for _, c := range key {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return fmt.Errorf("%w: option name %q may hold only letters, digits, '-', '_' and '.'", ErrBadOptions, key)
+			return Errorf(ErrBadOptions, "option name %q may hold only letters, digits, '-', '_' and '.'", key)
 		}
 	}
 	if len(value) > MaxOptionValueLen {
-		return fmt.Errorf("%w: option %q is longer than %d bytes", ErrBadOptions, key, MaxOptionValueLen)
+		return Errorf(ErrBadOptions, "option %q is longer than %d bytes", key, MaxOptionValueLen)
 	}
 	if !utf8.ValidString(value) {
-		return fmt.Errorf("%w: option %q is not UTF-8", ErrBadOptions, key)
+		return Errorf(ErrBadOptions, "option %q is not UTF-8", key)
 	}
 	for _, c := range value {
 		if c < 0x20 || c == 0x7f {
-			return fmt.Errorf("%w: option %q holds a control character", ErrBadOptions, key)
+			return Errorf(ErrBadOptions, "option %q holds a control character", key)
 		}
 	}
 	o[key] = value

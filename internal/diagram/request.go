@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
+	"strings"
 )
 
 // KeySchema versions the cache key: bump it when what goes into the key, or
@@ -28,11 +28,11 @@ func NewRequest(route, format string, source []byte, opts Options, max int) (Req
 		return Request{}, err
 	}
 	if len(source) > max {
-		return Request{}, fmt.Errorf("%w: source is %d bytes, the limit is %d", ErrTooLarge, len(source), max)
+		return Request{}, Errorf(ErrTooLarge, "The diagram source is %d bytes; the limit is %d bytes.", len(source), max)
 	}
 	source = t.Normalize(source)
 	if len(source) == 0 {
-		return Request{}, ErrEmptySource
+		return Request{}, Errorf(ErrEmptySource, "Request body must not be empty.")
 	}
 	return Request{Type: t, Format: f, Source: source, Options: opts}, nil
 }
@@ -41,11 +41,11 @@ func NewRequest(route, format string, source []byte, opts Options, max int) (Req
 func Resolve(route, format string) (Type, Format, error) {
 	t, ok := Lookup(route)
 	if !ok {
-		return Type{}, "", &UnknownTypeError{Route: route}
+		return Type{}, "", Errorf(ErrUnknownType, "Unsupported diagram type: %s. Must be one of %s", route, strings.Join(RouteNames(), ", "))
 	}
-	f := Format(format)
+	f := Format(strings.ToLower(format))
 	if !t.Supports(f) {
-		return Type{}, "", &UnsupportedFormatError{Type: t, Format: format}
+		return Type{}, "", Errorf(ErrUnsupportedFormat, "Unsupported output format: %s for %s. Must be one of %s.", format, t.Name, OneOf(t.Formats))
 	}
 	return t, f, nil
 }
@@ -80,19 +80,20 @@ func (r Request) Key(rendererVersion string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// UnknownTypeError is ErrUnknownType with the route name that was asked for.
-type UnknownTypeError struct{ Route string }
-
-func (e *UnknownTypeError) Error() string { return "diagram: unknown type " + e.Route }
-func (e *UnknownTypeError) Unwrap() error { return ErrUnknownType }
-
-// UnsupportedFormatError is ErrUnsupportedFormat with the type and format.
-type UnsupportedFormatError struct {
-	Type   Type
-	Format string
+// OneOf lists formats as Kroki does: "png, svg or pdf".
+func OneOf(formats []Format) string {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = string(f)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-func (e *UnsupportedFormatError) Error() string {
-	return fmt.Sprintf("diagram: %s does not render %s", e.Type.Name, e.Format)
-}
-func (e *UnsupportedFormatError) Unwrap() error { return ErrUnsupportedFormat }
+// RenderObject is where the render with this key lives in the data bucket.
+func RenderObject(key string, f Format) string { return "renders/" + key + "." + f.Ext() }
+
+// SavedObject is where the saved diagram with this id lives in the data bucket.
+func SavedObject(id string) string { return "diagrams/" + id + ".json" }

@@ -29,7 +29,7 @@ var formatInfo = map[Format]struct{ contentType, ext string }{
 	PNG:    {"image/png", "png"},
 	JPEG:   {"image/jpeg", "jpeg"},
 	PDF:    {"application/pdf", "pdf"},
-	Base64: {"text/plain; charset=utf-8", "b64"},
+	Base64: {"text/plain; charset=x-user-defined", "b64"}, // Kroki's choice: a data: URI of the PNG
 	TXT:    {"text/plain; charset=utf-8", "txt"},
 	UTXT:   {"text/plain; charset=utf-8", "utxt"},
 }
@@ -58,11 +58,13 @@ func (t Type) Supports(f Format) bool { return slices.Contains(t.Formats, f) }
 
 var (
 	blockdiagFormats = []Format{PNG, SVG, PDF}
-	plantumlFormats  = []Format{PNG, SVG, PDF, Base64, TXT, UTXT}
+	plantumlFormats  = []Format{PNG, SVG, JPEG, PDF, Base64, TXT, UTXT}
+	svgPNG           = []Format{SVG, PNG}
 	svgOnly          = []Format{SVG}
 )
 
-// table is Kroki's route table (31 route names).
+// table is Kroki's route table: 31 route names (30 types and the "dot"
+// alias) with the formats each service declares.
 var table = []Type{
 	{Name: "actdiag", Formats: blockdiagFormats},
 	{Name: "blockdiag", Formats: blockdiagFormats},
@@ -71,8 +73,8 @@ var table = []Type{
 	{Name: "c4plantuml", Formats: plantumlFormats},
 	{Name: "d2", Formats: svgOnly},
 	{Name: "dbml", Formats: svgOnly},
-	{Name: "diagramsnet", Formats: []Format{PNG, SVG, PDF}},
-	{Name: "ditaa", Formats: []Format{PNG, SVG}, KeepWhitespace: true},
+	{Name: "diagramsnet", Formats: []Format{PNG, SVG}},
+	{Name: "ditaa", Formats: svgPNG, KeepWhitespace: true},
 	{Name: "erd", Formats: []Format{PNG, SVG, JPEG, PDF}},
 	{Name: "excalidraw", Formats: svgOnly},
 	{Name: "goat", Formats: svgOnly, KeepWhitespace: true},
@@ -85,13 +87,13 @@ var table = []Type{
 	{Name: "plantuml", Formats: plantumlFormats},
 	{Name: "rackdiag", Formats: blockdiagFormats},
 	{Name: "seqdiag", Formats: blockdiagFormats},
-	{Name: "structurizr", Formats: plantumlFormats},
+	{Name: "structurizr", Formats: []Format{PNG, SVG, PDF, Base64, TXT, UTXT}},
 	{Name: "svgbob", Formats: svgOnly, KeepWhitespace: true},
-	{Name: "symbolator", Formats: svgOnly, KeepWhitespace: true},
-	{Name: "tikz", Formats: []Format{PNG, SVG, JPEG, PDF}},
-	{Name: "umlet", Formats: []Format{PNG, SVG, JPEG}},
-	{Name: "vega", Formats: []Format{PNG, SVG, PDF}},
-	{Name: "vegalite", Formats: []Format{PNG, SVG, PDF}},
+	{Name: "symbolator", Formats: svgPNG, KeepWhitespace: true},
+	{Name: "tikz", Formats: []Format{JPEG, PDF, PNG, SVG}},
+	{Name: "umlet", Formats: []Format{SVG, PNG, JPEG}},
+	{Name: "vega", Formats: []Format{SVG, PNG, PDF}},
+	{Name: "vegalite", Formats: []Format{SVG, PNG, PDF}},
 	{Name: "wavedrom", Formats: svgOnly},
 	{Name: "wireviz", Formats: []Format{PNG, SVG}},
 }

@@ -1,0 +1,173 @@
+// Package config loads each function's settings from its environment. Each
+// loader takes getenv, so tests never touch the process environment, and
+// reports every problem at once. The variable names are constants here,
+// shared with the CDK code that sets them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/diagram"
+)
+
+// Environment variable names.
+const (
+	EnvKrokiURL         = "KROKI_URL"
+	EnvKrokiVersion     = "KROKI_VERSION"
+	EnvCacheBucket      = "CACHE_BUCKET"
+	EnvMaxSourceBytes   = "MAX_SOURCE_BYTES"
+	EnvMaxOutputBytes   = "MAX_OUTPUT_BYTES"
+	EnvMaxInlineBytes   = "MAX_INLINE_BYTES"
+	EnvRenderTimeout    = "RENDER_TIMEOUT"
+	EnvEnabledTypes     = "ENABLED_TYPES"
+	EnvPublicBaseURL    = "PUBLIC_BASE_URL"
+	EnvS3ForcePathStyle = "S3_FORCE_PATH_STYLE"
+	EnvListenAddr       = "LISTEN_ADDR"
+	EnvLogLevel         = "LOG_LEVEL"
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	EnvLambdaRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
+)
+
+// Defaults and bounds.
+const (
+	DefaultMaxSourceBytes = 1 << 20
+	DefaultMaxOutputBytes = 32 << 20
+	// DefaultMaxInlineBytes keeps a buffered Lambda response, base64-encoded
+	// in its JSON envelope, under the 6 MB payload limit.
+	DefaultMaxInlineBytes = 4 << 20
+	// DefaultRenderTimeout leaves the Lambda time to answer before API
+	// Gateway's 29 s integration timeout.
+	DefaultRenderTimeout = 25 * time.Second
+	MaxRenderTimeout     = 28 * time.Second
+	DefaultListenAddr    = "127.0.0.1:9001"
+	DefaultNamespace     = "UMLImages"
+)
+
+// Render is the render function's configuration.
+type Render struct {
+	KrokiURL         string
+	KrokiVersion     string
+	CacheBucket      string
+	MaxSourceBytes   int
+	MaxOutputBytes   int
+	MaxInlineBytes   int // 0: no limit (outside Lambda)
+	RenderTimeout    time.Duration
+	EnabledTypes     map[string]bool // canonical names; every type unless ENABLED_TYPES says otherwise
+	PublicBaseURL    string
+	S3ForcePathStyle bool
+	ListenAddr       string
+	LogLevel         slog.Level
+	MetricsNamespace string
+	InLambda         bool
+}
+
+// LoadRender reads the render function's configuration.
+func LoadRender(getenv func(string) string) (Render, error) {
+	var errs []error
+	c := Render{
+		KrokiURL:         strings.TrimRight(getenv(EnvKrokiURL), "/"),
+		KrokiVersion:     getenv(EnvKrokiVersion),
+		CacheBucket:      getenv(EnvCacheBucket),
+		PublicBaseURL:    strings.TrimRight(getenv(EnvPublicBaseURL), "/"),
+		ListenAddr:       or(getenv(EnvListenAddr), DefaultListenAddr),
+		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
+		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
+	}
+	if c.KrokiURL == "" {
+		errs = append(errs, fmt.Errorf("%s is required", EnvKrokiURL))
+	} else if err := checkURL(c.KrokiURL); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvKrokiURL, err))
+	}
+	if c.CacheBucket == "" {
+		errs = append(errs, fmt.Errorf("%s is required", EnvCacheBucket))
+	}
+	if c.PublicBaseURL != "" {
+		if err := checkURL(c.PublicBaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvPublicBaseURL, err))
+		}
+	}
+	inline := 0
+	if c.InLambda {
+		inline = DefaultMaxInlineBytes
+	}
+	c.MaxSourceBytes = size(getenv, EnvMaxSourceBytes, DefaultMaxSourceBytes, &errs)
+	c.MaxOutputBytes = size(getenv, EnvMaxOutputBytes, DefaultMaxOutputBytes, &errs)
+	c.MaxInlineBytes = size(getenv, EnvMaxInlineBytes, inline, &errs)
+	c.RenderTimeout = DefaultRenderTimeout
+	if v := getenv(EnvRenderTimeout); v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %q is not a duration such as 20s", EnvRenderTimeout, v))
+		case d <= 0 || d > MaxRenderTimeout:
+			errs = append(errs, fmt.Errorf("%s: %s is outside (0, %s]: API Gateway gives up at 29s", EnvRenderTimeout, d, MaxRenderTimeout))
+		default:
+			c.RenderTimeout = d
+		}
+	}
+	c.EnabledTypes = map[string]bool{}
+	if v := strings.TrimSpace(getenv(EnvEnabledTypes)); v == "" || v == "all" {
+		for _, t := range diagram.Types() {
+			c.EnabledTypes[t.Name] = true
+		}
+	} else {
+		for _, name := range strings.Split(v, ",") {
+			t, ok := diagram.Lookup(strings.TrimSpace(name))
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: unknown diagram type %q", EnvEnabledTypes, strings.TrimSpace(name)))
+				continue
+			}
+			c.EnabledTypes[t.Name] = true
+		}
+	}
+	if v := getenv(EnvS3ForcePathStyle); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not true or false", EnvS3ForcePathStyle, v))
+		}
+		c.S3ForcePathStyle = b
+	}
+	if v := getenv(EnvLogLevel); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, v))
+		}
+	}
+	if len(errs) > 0 {
+		return Render{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+func size(getenv func(string) string, name string, def int, errs *[]error) int {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not a byte count", name, v))
+		return def
+	}
+	return n
+}

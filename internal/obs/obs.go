@@ -1,0 +1,147 @@
+// Package obs is the service's observability: slog JSON logs carrying the
+// request id (Lambda's, or one made at the edge), CloudWatch metrics as
+// Embedded Metric Format fields on log lines, and X-Ray tracing of the AWS
+// SDK and of outgoing HTTP. It is the only package that imports the X-Ray
+// SDK, so moving to OpenTelemetry touches this package alone.
+package obs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
+	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
+	"github.com/aws/aws-xray-sdk-go/xray"
+)
+
+// NewLogger returns a JSON logger that adds "request_id" to every record
+// logged with a context that carries one.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
+}
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the id of the request ctx belongs to: one set by
+// WithRequestID, else the Lambda invocation's, else "".
+func RequestID(ctx context.Context) string {
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		return id
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
+
+// NewRequestID makes a random id for a request that arrived without one.
+func NewRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var configureTracing sync.Once
+
+// tracing sets X-Ray to ignore calls made outside a traced request (local
+// runs, tests) instead of logging an error for each.
+func tracing() {
+	configureTracing.Do(func() {
+		xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
+	})
+}
+
+// TraceHTTP returns c with X-Ray subsegments recorded for each request made
+// within a traced context.
+func TraceHTTP(c *http.Client) *http.Client {
+	tracing()
+	return xray.Client(c)
+}
+
+// TraceAWS adds X-Ray subsegments to every AWS SDK call made with cfg.
+func TraceAWS(cfg *aws.Config) {
+	tracing()
+	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+}
+
+// Metric is one value of an EMF record.
+type Metric struct {
+	Name  string
+	Unit  string // a CloudWatch unit: "Milliseconds", "Count", "Bytes"
+	Value float64
+}
+
+// Units of the metrics this service emits.
+const (
+	Milliseconds = "Milliseconds"
+	Count        = "Count"
+	Bytes        = "Bytes"
+)
+
+type emfMetric struct {
+	Name string `json:"Name"`
+	Unit string `json:"Unit"`
+}
+
+type emfDirective struct {
+	Namespace  string      `json:"Namespace"`
+	Dimensions [][]string  `json:"Dimensions"`
+	Metrics    []emfMetric `json:"Metrics"`
+}
+
+type emfMeta struct {
+	Timestamp         int64          `json:"Timestamp"`
+	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+}
+
+// EMF returns the attributes that make a JSON log line an Embedded Metric
+// Format record: the "_aws" metadata, one attribute per dimension (in the
+// order given) and one per metric. CloudWatch extracts the metrics from the
+// log; no API call is made.
+func EMF(namespace string, now time.Time, dimensions []slog.Attr, metrics ...Metric) []slog.Attr {
+	names := make([]string, len(dimensions))
+	for i, d := range dimensions {
+		names[i] = d.Key
+	}
+	directive := emfDirective{Namespace: namespace, Dimensions: [][]string{names}}
+	for _, m := range metrics {
+		directive.Metrics = append(directive.Metrics, emfMetric{Name: m.Name, Unit: m.Unit})
+	}
+	attrs := make([]slog.Attr, 0, 1+len(dimensions)+len(metrics))
+	attrs = append(attrs, slog.Any("_aws", emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{directive}}))
+	attrs = append(attrs, dimensions...)
+	for _, m := range metrics {
+		attrs = append(attrs, slog.Float64(m.Name, m.Value))
+	}
+	return attrs
+}
