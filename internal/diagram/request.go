@@ -20,13 +20,8 @@ type Request struct {
 	Options Options
 }
 
-// NewRequest resolves a route name and format and normalises the source. It
-// checks the source against max bytes before normalising.
-func NewRequest(route, format string, source []byte, opts Options, max int) (Request, error) {
-	t, f, err := Resolve(route, format)
-	if err != nil {
-		return Request{}, err
-	}
+// NewRequest checks the source against max bytes, then normalises it.
+func NewRequest(t Type, f Format, source []byte, opts Options, max int) (Request, error) {
 	if len(source) > max {
 		return Request{}, Errorf(ErrTooLarge, "The diagram source is %d bytes; the limit is %d bytes.", len(source), max)
 	}
@@ -39,15 +34,30 @@ func NewRequest(route, format string, source []byte, opts Options, max int) (Req
 
 // Resolve checks a route name and a format against Kroki's table.
 func Resolve(route, format string) (Type, Format, error) {
-	t, ok := Lookup(route)
-	if !ok {
-		return Type{}, "", Errorf(ErrUnknownType, "Unsupported diagram type: %s. Must be one of %s", route, strings.Join(RouteNames(), ", "))
+	t, err := LookupRoute(route)
+	if err != nil {
+		return Type{}, "", err
 	}
+	f, err := ParseFormat(t, format)
+	return t, f, err
+}
+
+// LookupRoute is Lookup with Kroki's error for an unknown route name.
+func LookupRoute(route string) (Type, error) {
+	t, ok := Lookup(strings.ToLower(route))
+	if !ok {
+		return Type{}, Errorf(ErrUnknownType, "Unsupported diagram type: %s. Must be one of %s", route, strings.Join(RouteNames(), ", "))
+	}
+	return t, nil
+}
+
+// ParseFormat checks that t renders format, with Kroki's error if not.
+func ParseFormat(t Type, format string) (Format, error) {
 	f := Format(strings.ToLower(format))
 	if !t.Supports(f) {
-		return Type{}, "", Errorf(ErrUnsupportedFormat, "Unsupported output format: %s for %s. Must be one of %s.", format, t.Name, OneOf(t.Formats))
+		return "", Errorf(ErrUnsupportedFormat, "Unsupported output format: %s for %s. Must be one of %s.", format, t.Name, OneOf(t.Formats))
 	}
-	return t, f, nil
+	return f, nil
 }
 
 // Normalize trims surrounding whitespace, except for the languages where it

@@ -1,0 +1,82 @@
+package render
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/umlimages/umlimages/internal/diagram"
+)
+
+// jsonRequest is Kroki's JSON body: POST / and POST /{type}[/{format}]
+// with Content-Type: application/json, and our POST /v1/diagrams.
+type jsonRequest struct {
+	Source  string         `json:"diagram_source"`
+	Type    string         `json:"diagram_type"`
+	Format  string         `json:"output_format"`
+	Options map[string]any `json:"diagram_options"`
+}
+
+// postBody is a POST body read as Kroki reads it: JSON when the
+// Content-Type is exactly application/json, text otherwise (curl's
+// --data-raw sends form encoding, and that is still the source).
+type postBody struct {
+	text []byte
+	json *jsonRequest
+}
+
+// jsonOverhead is what a JSON body may add around a source at the size
+// limit: escaping can double it, plus room for the other fields.
+const jsonOverhead = 64 << 10
+
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (postBody, error) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		var in jsonRequest
+		if err := h.readJSON(w, r, &in); err != nil {
+			return postBody{}, err
+		}
+		return postBody{json: &in}, nil
+	}
+	text, err := readLimited(w, r, h.o.MaxSourceBytes)
+	if err != nil {
+		return postBody{}, err
+	}
+	if len(text) == 0 {
+		return postBody{}, diagram.Errorf(diagram.ErrEmptySource, "Request body must not be empty.")
+	}
+	return postBody{text: text}, nil
+}
+
+func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	raw, err := readLimited(w, r, 2*h.o.MaxSourceBytes+jsonOverhead)
+	if err != nil {
+		return err
+	}
+	if len(raw) == 0 {
+		return diagram.Errorf(diagram.ErrEmptySource, "Request body must not be empty.")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return diagram.Errorf(diagram.ErrBadRequest, "The request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// readLimited reads the body, failing with ErrTooLarge past max bytes
+// without reading more than max+1.
+func readLimited(w http.ResponseWriter, r *http.Request, max int) ([]byte, error) {
+	tooLarge := diagram.Errorf(diagram.ErrTooLarge, "The request body exceeds the limit of %d bytes.", max)
+	if r.ContentLength > int64(max) {
+		return nil, tooLarge
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(max)))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, diagram.Errorf(diagram.ErrBadRequest, "The request body could not be read.")
+	}
+	return b, nil
+}

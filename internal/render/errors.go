@@ -1,0 +1,253 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/umlimages/umlimages/internal/diagram"
+)
+
+// Errors of the HTTP layer itself.
+var (
+	errMethodNotAllowed = errors.New("render: method not allowed")
+	errURITooLong       = errors.New("render: request URI too long")
+)
+
+// failure is how one error is answered.
+type failure struct {
+	status  int
+	message string // what the client reads
+	class   string // for metrics
+	line    int
+}
+
+// Retry-After for a renderer outage, in seconds.
+const retryAfterSeconds = "5"
+
+// statusOf is the one table from domain errors to HTTP statuses. Client
+// errors (4xx) carry the error's own message; server errors carry only the
+// fixed text here, never err.Error().
+var statusOf = []struct {
+	kind    error
+	status  int
+	message string
+	class   string
+}{
+	{diagram.ErrUnknownType, http.StatusBadRequest, "Unsupported diagram type.", "request"},
+	{diagram.ErrUnsupportedFormat, http.StatusBadRequest, "Unsupported output format.", "request"},
+	{diagram.ErrDisabledType, http.StatusBadRequest, "Diagram type disabled.", "request"},
+	{diagram.ErrEmptySource, http.StatusBadRequest, "Request body must not be empty.", "request"},
+	{diagram.ErrBadEncoding, http.StatusBadRequest, "Unable to decode the source.", "request"},
+	{diagram.ErrBadOptions, http.StatusBadRequest, "Invalid diagram options.", "request"},
+	{diagram.ErrBadRequest, http.StatusBadRequest, "Bad Request", "request"},
+	{diagram.ErrNotFound, http.StatusNotFound, "Not Found", "request"},
+	{errMethodNotAllowed, http.StatusMethodNotAllowed, "Method Not Allowed", "request"},
+	{diagram.ErrTooLarge, http.StatusRequestEntityTooLarge, "The diagram source is too large.", "request"},
+	{diagram.ErrOutputTooLarge, http.StatusRequestEntityTooLarge, "The rendered diagram is too large.", "output"},
+	{errURITooLong, http.StatusRequestURITooLong, "Request-URI Too Long", "request"},
+	{diagram.ErrUnavailable, http.StatusServiceUnavailable, "The diagram renderer is unavailable. Retry shortly.", "unavailable"},
+	{diagram.ErrTimeout, http.StatusGatewayTimeout, "The diagram took too long to render.", "timeout"},
+	{context.Canceled, http.StatusServiceUnavailable, "The request was cancelled.", "cancelled"},
+}
+
+func classify(err error) failure {
+	var se *diagram.SyntaxError
+	if errors.As(err, &se) {
+		return failure{status: http.StatusBadRequest, message: se.Message, class: "diagram", line: se.Line}
+	}
+	for _, e := range statusOf {
+		if !errors.Is(err, e.kind) {
+			continue
+		}
+		f := failure{status: e.status, message: e.message, class: e.class}
+		var de *diagram.Error
+		if e.status < 500 && errors.As(err, &de) {
+			f.message = de.Message
+		}
+		return f
+	}
+	return failure{status: http.StatusInternalServerError, message: "Internal Server Error", class: "internal"}
+}
+
+// fail answers with err in the form the client asked for (Accept): JSON,
+// "Error N: message" text, or an SVG image that an <img> shows.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	f := classify(err)
+	ri := info(r.Context())
+	ri.errorClass = f.class
+	if f.status >= 500 {
+		h.log.ErrorContext(r.Context(), "request failed", "status", f.status, "error", err)
+	} else {
+		h.log.DebugContext(r.Context(), "request rejected", "status", f.status, "error", err)
+	}
+	hdr := w.Header()
+	hdr.Del("ETag")
+	hdr.Del("X-Cache")
+	hdr.Set("X-Diagram-Error", headerSafe(f.message))
+	if f.line > 0 {
+		hdr.Set("X-Diagram-Error-Line", strconv.Itoa(f.line))
+	}
+	switch {
+	case f.status == http.StatusServiceUnavailable:
+		hdr.Set("Retry-After", retryAfterSeconds)
+		hdr.Set("Cache-Control", "no-store")
+	case f.status >= 500:
+		hdr.Set("Cache-Control", "no-store")
+	default:
+		hdr.Set("Cache-Control", "public, max-age=60")
+	}
+	var body []byte
+	switch errorFormat(r.Header.Get("Accept")) {
+	case "json":
+		body, _ = json.Marshal(map[string]any{"error": map[string]any{"code": f.status, "message": f.message}})
+		hdr.Set("Content-Type", "application/json")
+	case "svg":
+		body = errorSVG(f.status, f.message)
+		hdr.Set("Content-Type", "image/svg+xml")
+		hdr.Set("Content-Security-Policy", svgPolicy)
+	default:
+		body = []byte(fmt.Sprintf("Error %d: %s\n", f.status, f.message))
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(f.status)
+	w.Write(body)
+}
+
+// mediaRange is one entry of an Accept header.
+type mediaRange struct {
+	typ string
+	q   float64
+}
+
+// parseAccept returns the media ranges of an Accept header, most wanted
+// first (stable for equal weights).
+func parseAccept(accept string) []mediaRange {
+	var out []mediaRange
+	for _, part := range strings.Split(accept, ",") {
+		fields := strings.Split(part, ";")
+		m := mediaRange{typ: strings.ToLower(strings.TrimSpace(fields[0])), q: 1}
+		if m.typ == "" {
+			continue
+		}
+		for _, p := range fields[1:] {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.TrimSpace(k) == "q" {
+				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					m.q = q
+				}
+			}
+		}
+		if m.q > 0 {
+			out = append(out, m)
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].q > out[j-1].q; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// errorFormat picks how an error is shown: "json", "svg" or "text".
+func errorFormat(accept string) string {
+	for _, m := range parseAccept(accept) {
+		switch {
+		case m.typ == "application/json":
+			return "json"
+		case m.typ == "text/plain", m.typ == "text/html", m.typ == "*/*":
+			return "text"
+		case strings.HasPrefix(m.typ, "image/"):
+			return "svg"
+		}
+	}
+	return "text"
+}
+
+var acceptFormats = map[string]diagram.Format{
+	"image/svg+xml":   diagram.SVG,
+	"image/png":       diagram.PNG,
+	"image/jpeg":      diagram.JPEG,
+	"application/pdf": diagram.PDF,
+	"text/plain":      diagram.TXT,
+}
+
+// formatFromAccept picks the output format of POST /{type} from Accept:
+// the most wanted media type the type renders. "*/*" and "image/*" take
+// the type's preferred format.
+func formatFromAccept(accept string, t diagram.Type) (string, error) {
+	ranges := parseAccept(accept)
+	if len(ranges) == 0 {
+		return "", diagram.Errorf(diagram.ErrBadRequest, "Output format is undefined. Must be defined as part of the query path or as an Accept header.")
+	}
+	for _, m := range ranges {
+		if f, ok := acceptFormats[m.typ]; ok && t.Supports(f) {
+			return string(f), nil
+		}
+		if m.typ == "*/*" || m.typ == "image/*" {
+			return string(preferredFormat(t)), nil
+		}
+	}
+	var types []string
+	for _, f := range t.Formats {
+		types = append(types, f.ContentType())
+	}
+	return "", diagram.Errorf(diagram.ErrBadRequest, "Content negotiation failed, no output format found for the following MIME types: %s. Must be one of %s for %s.",
+		accept, strings.Join(types, ", "), t.Name)
+}
+
+// headerSafe makes a message fit one header line: printable ASCII, at most
+// 1024 bytes.
+func headerSafe(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if b.Len() >= 1024 {
+			break
+		}
+		switch {
+		case c == '\n' || c == '\r' || c == '\t':
+			b.WriteByte(' ')
+		case c < 0x20 || c == 0x7f:
+		case c > 0x7e:
+			b.WriteByte('?')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// errorSVG draws an error as an image, so an <img> shows why it failed.
+func errorSVG(status int, message string) []byte {
+	const width, maxCols, maxLines, lineHeight = 720, 96, 24, 18
+	var lines []string
+	for _, raw := range strings.Split(message, "\n") {
+		r := []rune(raw)
+		for len(r) > maxCols {
+			lines, r = append(lines, string(r[:maxCols])), r[maxCols:]
+		}
+		lines = append(lines, string(r))
+	}
+	if len(lines) > maxLines {
+		lines = append(lines[:maxLines-1], "…")
+	}
+	height := 48 + lineHeight*len(lines)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`, width, height, width, height)
+	fmt.Fprintf(&b, `<rect x="0.5" y="0.5" width="%d" height="%d" rx="4" fill="#fff1f0" stroke="#cf1322"/>`, width-1, height-1)
+	fmt.Fprintf(&b, `<text x="12" y="26" font-family="sans-serif" font-size="15" font-weight="bold" fill="#a8071a">Error %d: %s</text>`, status, http.StatusText(status))
+	for i, l := range lines {
+		fmt.Fprintf(&b, `<text x="12" y="%d" font-family="monospace" font-size="13" fill="#5c0011" xml:space="preserve">`, 50+lineHeight*i)
+		xml.EscapeText(&b, []byte(l))
+		b.WriteString(`</text>`)
+	}
+	b.WriteString(`</svg>`)
+	return b.Bytes()
+}

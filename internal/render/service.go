@@ -1,0 +1,247 @@
+// Package render is the render service and its HTTP API. The Service looks
+// a render up in the cache by its content address, coalesces identical
+// misses into one renderer call, and stores what the renderer returns; the
+// Handler speaks Kroki's HTTP API (and more) on top of it.
+package render
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/umlimages/umlimages/internal/diagram"
+)
+
+// Renderer draws diagrams: a Kroki server.
+type Renderer interface {
+	Render(ctx context.Context, req diagram.Request) ([]byte, error)
+	Health(ctx context.Context) error
+}
+
+// Store keeps renders and saved diagrams; writes are create-only and fail
+// with diagram.ErrExists; reads of a missing key fail with
+// diagram.ErrNotFound.
+type Store interface {
+	Get(ctx context.Context, key string) (body []byte, contentType string, err error)
+	Create(ctx context.Context, key string, body []byte, contentType string, metadata map[string]string) error
+	Ping(ctx context.Context) error
+}
+
+// Result is a served render.
+type Result struct {
+	Body        []byte
+	ContentType string
+	Key         string // the content address; the ETag
+	Object      string // where it lives in the bucket
+	Cached      bool   // served from the store
+	Stored      bool   // known to be in the store now
+}
+
+// Service renders through the cache.
+type Service struct {
+	renderer Renderer
+	store    Store
+	log      *slog.Logger
+	version  string
+	timeout  time.Duration
+	flights  singleflight.Group
+	now      func() time.Time
+}
+
+// ServiceOptions configure a Service.
+type ServiceOptions struct {
+	// RendererVersion is part of every cache key: a new renderer version
+	// never serves renders of the old one.
+	RendererVersion string
+	// Timeout bounds one renderer call, whoever waits for it.
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// NewService returns a service over a renderer and a store.
+func NewService(r Renderer, s Store, o ServiceOptions) *Service {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{renderer: r, store: s, log: log, version: o.RendererVersion, timeout: o.Timeout, now: time.Now}
+}
+
+// Key is the content address req would be stored under.
+func (s *Service) Key(req diagram.Request) string { return req.Key(s.version) }
+
+// Render serves req from the store, or renders it once however many callers
+// ask at the same time, and stores the result. A store failure never fails
+// a render; a renderer failure is never stored.
+func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, error) {
+	key := s.Key(req)
+	object := diagram.RenderObject(key, req.Format)
+	body, ct, err := s.store.Get(ctx, object)
+	switch {
+	case err == nil:
+		return Result{Body: body, ContentType: ct, Key: key, Object: object, Cached: true, Stored: true}, nil
+	case !errors.Is(err, diagram.ErrNotFound):
+		s.log.WarnContext(ctx, "cache read failed", "object", object, "error", err)
+	}
+	ch := s.flights.DoChan(key, func() (any, error) {
+		return s.renderAndStore(context.WithoutCancel(ctx), req, key, object)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Result{}, r.Err
+		}
+		return r.Val.(Result), nil
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Result{}, fmt.Errorf("render %s: %w", key, diagram.ErrTimeout)
+		}
+		return Result{}, ctx.Err()
+	}
+}
+
+func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, object string) (Result, error) {
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	body, err := s.renderer.Render(ctx, req)
+	if err != nil {
+		return Result{}, fmt.Errorf("render %s %s: %w", req.Type.Name, req.Format, err)
+	}
+	res := Result{Body: body, ContentType: req.Format.ContentType(), Key: key, Object: object}
+	meta := map[string]string{"type": req.Type.Name, "format": string(req.Format), "renderer-version": s.version}
+	switch err := s.store.Create(ctx, object, body, res.ContentType, meta); {
+	case err == nil, errors.Is(err, diagram.ErrExists):
+		res.Stored = true
+	default:
+		s.log.WarnContext(ctx, "cache write failed", "object", object, "error", err)
+	}
+	return res, nil
+}
+
+// Saved is a diagram stored for rendering by id: the user data that
+// backups protect.
+type Saved struct {
+	ID      string          `json:"id"`
+	Type    string          `json:"diagram_type"`
+	Source  string          `json:"diagram_source"`
+	Options diagram.Options `json:"diagram_options,omitempty"`
+	Created time.Time       `json:"created"`
+}
+
+// idLengths are the lengths tried for a saved diagram's id: the shortest
+// that is free, or already holds the same diagram, wins.
+var idLengths = []int{12, 16, 22, 43}
+
+// Save stores a diagram and returns it with its id. The id is derived from
+// the content, so saving the same diagram twice gives the same id.
+func (s *Service) Save(ctx context.Context, d Saved) (Saved, error) {
+	sum := sha256.Sum256([]byte(d.Type + "\x00" + d.Options.Canonical() + "\x00" + d.Source))
+	full := base64.RawURLEncoding.EncodeToString(sum[:])
+	d.Created = s.now().UTC().Truncate(time.Second)
+	for _, n := range idLengths {
+		d.ID = full[:n]
+		doc, err := json.Marshal(d)
+		if err != nil {
+			return Saved{}, fmt.Errorf("save diagram: %w", err)
+		}
+		err = s.store.Create(ctx, diagram.SavedObject(d.ID), doc, "application/json", map[string]string{"type": d.Type})
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, diagram.ErrExists) {
+			return Saved{}, fmt.Errorf("save diagram %s: %w", d.ID, err)
+		}
+		old, err := s.Load(ctx, d.ID)
+		if err != nil {
+			return Saved{}, err
+		}
+		if old.Type == d.Type && old.Source == d.Source && old.Options.Canonical() == d.Options.Canonical() {
+			return old, nil
+		}
+	}
+	return Saved{}, fmt.Errorf("save diagram: every id of %s is taken", full)
+}
+
+// Load reads a saved diagram; diagram.ErrNotFound if there is none.
+func (s *Service) Load(ctx context.Context, id string) (Saved, error) {
+	body, _, err := s.store.Get(ctx, diagram.SavedObject(id))
+	if err != nil {
+		return Saved{}, fmt.Errorf("load diagram %s: %w", id, err)
+	}
+	var d Saved
+	if err := json.Unmarshal(body, &d); err != nil {
+		return Saved{}, fmt.Errorf("load diagram %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Status is a health verdict, as in the IETF health check draft Kroki uses.
+type Status string
+
+// Health verdicts.
+const (
+	Pass Status = "pass"
+	Warn Status = "warn"
+	Fail Status = "fail"
+)
+
+// Check is one dependency's health.
+type Check struct {
+	Status   Status  `json:"status"`
+	TimeMs   float64 `json:"observedValue"`
+	Unit     string  `json:"observedUnit"`
+	Time     string  `json:"time"`
+	Output   string  `json:"output,omitempty"`
+	critical bool
+}
+
+// Health checks the renderer and the store. The renderer failing is a
+// failure (misses cannot be served); the store failing is a warning
+// (renders go on without caching).
+func (s *Service) Health(ctx context.Context) (Status, map[string]Check) {
+	checks := map[string]Check{}
+	type named struct {
+		name string
+		c    Check
+	}
+	results := make(chan named, 2)
+	probe := func(name string, critical bool, f func(context.Context) error) {
+		start := s.now()
+		err := f(ctx)
+		c := Check{Status: Pass, TimeMs: float64(s.now().Sub(start).Microseconds()) / 1000, Unit: "ms", Time: start.UTC().Format(time.RFC3339), critical: critical}
+		if err != nil {
+			c.Status = Fail
+			c.Output = "unreachable"
+			if errors.Is(err, diagram.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+				c.Output = "timed out"
+			}
+			s.log.WarnContext(ctx, "health check failed", "check", name, "error", err)
+		}
+		results <- named{name, c}
+	}
+	go probe("kroki:responseTime", true, s.renderer.Health)
+	go probe("cache:responseTime", false, s.store.Ping)
+	status := Pass
+	for range 2 {
+		r := <-results
+		checks[r.name] = r.c
+		if r.c.Status == Fail {
+			if r.c.critical {
+				status = Fail
+			} else if status == Pass {
+				status = Warn
+			}
+		}
+	}
+	return status, checks
+}
