@@ -82,11 +82,7 @@ func decodeKroki(encoded string, max int) ([]byte, error) {
 	if err != nil {
 		return nil, errBase64
 	}
-	zr, err := zlib.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return nil, errCompressed
-	}
-	return inflate(zr, max)
+	return inflate(func() (io.ReadCloser, error) { return zlib.NewReader(bytes.NewReader(raw)) }, max)
 }
 
 func decodePlantUML(encoded string, max int) ([]byte, error) {
@@ -113,34 +109,33 @@ func decodePlantUML(encoded string, max int) ([]byte, error) {
 	if err != nil {
 		return nil, errBase64
 	}
-	return inflate(flate.NewReader(bytes.NewReader(raw)), max)
+	return inflate(func() (io.ReadCloser, error) { return flate.NewReader(bytes.NewReader(raw)), nil }, max)
 }
 
-// inflate reads r to its end, failing with ErrTooLarge past max bytes. The
-// buffer grows by doubling but is never larger than max+1.
-func inflate(r io.ReadCloser, max int) ([]byte, error) {
-	defer r.Close()
-	limit := max + 1
-	buf := make([]byte, 0, min(4096, limit))
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) == limit {
-				return nil, tooLarge(max)
-			}
-			grown := make([]byte, len(buf), min(2*cap(buf), limit))
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if len(buf) > max {
-				return nil, tooLarge(max)
-			}
-			return buf, nil
-		}
-		if err != nil {
-			return nil, errCompressed
-		}
+// inflate decompresses in two passes: the first counts the output and stops
+// one byte past max, allocating nothing for it; the second fills a buffer
+// of exactly the counted size. A deflate bomb costs at most max+1 bytes of
+// inflation and no output buffer; a good payload one allocation.
+func inflate(open func() (io.ReadCloser, error), max int) ([]byte, error) {
+	r, err := open()
+	if err != nil {
+		return nil, errCompressed
 	}
+	n, err := io.Copy(io.Discard, io.LimitReader(r, int64(max)+1))
+	r.Close()
+	if err != nil {
+		return nil, errCompressed
+	}
+	if n > int64(max) {
+		return nil, tooLarge(max)
+	}
+	if r, err = open(); err != nil {
+		return nil, errCompressed
+	}
+	defer r.Close()
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, errCompressed
+	}
+	return buf, nil
 }
