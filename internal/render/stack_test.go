@@ -42,7 +42,7 @@ type fakeKroki struct {
 	headers []http.Header
 }
 
-func newFakeKroki(t *testing.T) *fakeKroki {
+func newFakeKroki(t testing.TB) *fakeKroki {
 	t.Helper()
 	k := &fakeKroki{}
 	k.Server = httptest.NewServer(http.HandlerFunc(k.serve))
@@ -116,7 +116,8 @@ func (k *fakeKroki) lastHeader() http.Header {
 
 // stack is the render API over a fake Kroki and a real S3 server.
 type stack struct {
-	URL   string
+	URL string
+	http.Handler
 	kroki *fakeKroki
 	s3    *s3test.Server
 	store *cache.Store
@@ -151,14 +152,14 @@ func allTypes() map[string]bool {
 	return m
 }
 
-func newStack(t *testing.T, tweak ...func(*render.HandlerOptions)) *stack {
+func newStack(t testing.TB, tweak ...func(*render.HandlerOptions)) *stack {
 	t.Helper()
 	k := newFakeKroki(t)
 	srv := s3test.Start(t)
 	return newStackOn(t, k.URL, k, srv, tweak...)
 }
 
-func newStackOn(t *testing.T, krokiURL string, k *fakeKroki, srv *s3test.Server, tweak ...func(*render.HandlerOptions)) *stack {
+func newStackOn(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, tweak ...func(*render.HandlerOptions)) *stack {
 	t.Helper()
 	store := cache.New(srv.Client(t), srv.Bucket(t, "cache"))
 	logs := &syncBuffer{}
@@ -177,9 +178,10 @@ func newStackOn(t *testing.T, krokiURL string, k *fakeKroki, srv *s3test.Server,
 	for _, f := range tweak {
 		f(&o)
 	}
-	api := httptest.NewServer(render.NewHandler(svc, o))
+	h := render.NewHandler(svc, o)
+	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	return &stack{URL: api.URL, kroki: k, s3: srv, store: store, logs: logs, opts: o}
+	return &stack{URL: api.URL, Handler: h, kroki: k, s3: srv, store: store, logs: logs, opts: o}
 }
 
 type response struct {

@@ -5,6 +5,7 @@
 package s3test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Credentials of the server's root account.
@@ -81,7 +83,8 @@ func (s *Server) Restart(tb testing.TB) {
 func (s *Server) start() error {
 	cmd := exec.Command(s.bin, "--port", s.addr, "--quiet", "posix", s.dir)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("s3test: start %s: %w", s.bin, err)
 	}
@@ -91,7 +94,7 @@ func (s *Server) start() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			return fmt.Errorf("s3test: versitygw exited at start")
+			return fmt.Errorf("s3test: versitygw exited at start: %s", out.String())
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", s.addr, 100*time.Millisecond); err == nil {
@@ -128,10 +131,12 @@ func (s *Server) Client(tb testing.TB) *s3.Client {
 	})
 }
 
-// Bucket creates a bucket and returns its name.
+// Bucket creates a bucket, unless it exists, and returns its name.
 func (s *Server) Bucket(tb testing.TB, name string) string {
 	tb.Helper()
-	if _, err := s.Client(tb).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &name}); err != nil {
+	_, err := s.Client(tb).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &name})
+	var owned *types.BucketAlreadyOwnedByYou
+	if err != nil && !errors.As(err, &owned) {
 		tb.Fatalf("create bucket %s: %v", name, err)
 	}
 	return name
