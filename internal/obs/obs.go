@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
 	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
 	"github.com/aws/aws-xray-sdk-go/xray"
+	"github.com/aws/aws-xray-sdk-go/xraylog"
 )
 
 // NewLogger returns a JSON logger that adds "request_id" to every record
@@ -74,9 +76,11 @@ func NewRequestID() string {
 var configureTracing sync.Once
 
 // tracing sets X-Ray to ignore calls made outside a traced request (local
-// runs, tests) instead of logging an error for each.
+// runs, tests) instead of logging an error for each, and to log only its
+// own errors.
 func tracing() {
 	configureTracing.Do(func() {
+		xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
 		xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
 	})
 }

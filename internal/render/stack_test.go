@@ -74,7 +74,7 @@ func (k *fakeKroki) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case bytes.HasPrefix(src, []byte("big:")):
 		n, _ := strconv.Atoi(string(src[4:]))
-		w.Write(svgOfSize(n))
+		w.Write(svgOfSize(min(n, 16<<20)))
 	case format == "png":
 		w.Header().Set("Content-Type", "image/png")
 		png.Encode(w, image.NewGray(image.Rect(0, 0, 2, 2)))
