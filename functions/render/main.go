@@ -65,6 +65,7 @@ func newHandler(ctx context.Context, cfg config.Render, log *slog.Logger) (http.
 	svc := render.NewService(kc, cache.New(s3c, cfg.CacheBucket), render.ServiceOptions{
 		RendererVersion: cfg.KrokiVersion,
 		Timeout:         cfg.RenderTimeout,
+		MemoryBytes:     cfg.MemoryCacheBytes,
 		Logger:          log,
 	})
 	return render.NewHandler(svc, render.HandlerOptions{

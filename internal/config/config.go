@@ -24,6 +24,7 @@ const (
 	EnvMaxSourceBytes   = "MAX_SOURCE_BYTES"
 	EnvMaxOutputBytes   = "MAX_OUTPUT_BYTES"
 	EnvMaxInlineBytes   = "MAX_INLINE_BYTES"
+	EnvMemoryCacheBytes = "MEMORY_CACHE_BYTES"
 	EnvRenderTimeout    = "RENDER_TIMEOUT"
 	EnvEnabledTypes     = "ENABLED_TYPES"
 	EnvPublicBaseURL    = "PUBLIC_BASE_URL"
@@ -44,9 +45,11 @@ const (
 	// DefaultRenderTimeout leaves the Lambda time to answer before API
 	// Gateway's 29 s integration timeout.
 	DefaultRenderTimeout = 25 * time.Second
-	MaxRenderTimeout     = 28 * time.Second
-	DefaultListenAddr    = "127.0.0.1:9001"
-	DefaultNamespace     = "UMLImages"
+	// DefaultMemoryCacheBytes is the in-process tier of hot renders.
+	DefaultMemoryCacheBytes = 64 << 20
+	MaxRenderTimeout        = 28 * time.Second
+	DefaultListenAddr       = "127.0.0.1:9001"
+	DefaultNamespace        = "UMLImages"
 )
 
 // Render is the render function's configuration.
@@ -57,6 +60,7 @@ type Render struct {
 	MaxSourceBytes   int
 	MaxOutputBytes   int
 	MaxInlineBytes   int // 0: no limit (outside Lambda)
+	MemoryCacheBytes int
 	RenderTimeout    time.Duration
 	EnabledTypes     map[string]bool // canonical names; every type unless ENABLED_TYPES says otherwise
 	PublicBaseURL    string
@@ -99,6 +103,10 @@ func LoadRender(getenv func(string) string) (Render, error) {
 	c.MaxSourceBytes = size(getenv, EnvMaxSourceBytes, DefaultMaxSourceBytes, &errs)
 	c.MaxOutputBytes = size(getenv, EnvMaxOutputBytes, DefaultMaxOutputBytes, &errs)
 	c.MaxInlineBytes = size(getenv, EnvMaxInlineBytes, inline, &errs)
+	c.MemoryCacheBytes = size(getenv, EnvMemoryCacheBytes, DefaultMemoryCacheBytes, &errs)
+	if c.MaxSourceBytes == 0 {
+		errs = append(errs, fmt.Errorf("%s: must be positive", EnvMaxSourceBytes))
+	}
 	c.RenderTimeout = DefaultRenderTimeout
 	if v := getenv(EnvRenderTimeout); v != "" {
 		d, err := time.ParseDuration(v)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 )
 
 // plantumlAlphabet is PlantUML's base64 variant: digits first, then upper
@@ -82,7 +83,7 @@ func decodeKroki(encoded string, max int) ([]byte, error) {
 	if err != nil {
 		return nil, errBase64
 	}
-	return inflate(func() (io.ReadCloser, error) { return zlib.NewReader(bytes.NewReader(raw)) }, max)
+	return inflate(raw, &zlibReaders, func(r io.Reader) (io.ReadCloser, error) { return zlib.NewReader(r) }, max)
 }
 
 func decodePlantUML(encoded string, max int) ([]byte, error) {
@@ -109,30 +110,52 @@ func decodePlantUML(encoded string, max int) ([]byte, error) {
 	if err != nil {
 		return nil, errBase64
 	}
-	return inflate(func() (io.ReadCloser, error) { return flate.NewReader(bytes.NewReader(raw)), nil }, max)
+	return inflate(raw, &flateReaders, func(r io.Reader) (io.ReadCloser, error) { return flate.NewReader(r), nil }, max)
 }
 
-// inflate decompresses in two passes: the first counts the output and stops
-// one byte past max, allocating nothing for it; the second fills a buffer
-// of exactly the counted size. A deflate bomb costs at most max+1 bytes of
-// inflation and no output buffer; a good payload one allocation.
-func inflate(open func() (io.ReadCloser, error), max int) ([]byte, error) {
-	r, err := open()
+// Decompressors are pooled: each holds a 32 KB window and its tables.
+var zlibReaders, flateReaders sync.Pool
+
+// resetter is what zlib's and flate's readers share for reuse.
+type resetter interface {
+	io.ReadCloser
+	Reset(r io.Reader, dict []byte) error
+}
+
+// inflate decompresses raw in two passes: the first counts the output and
+// stops one byte past max, allocating nothing for it; the second fills a
+// buffer of exactly the counted size. A deflate bomb costs at most max+1
+// bytes of inflation and no output buffer; a good payload one allocation.
+func inflate(raw []byte, pool *sync.Pool, open func(io.Reader) (io.ReadCloser, error), max int) ([]byte, error) {
+	reader := func() (io.ReadCloser, error) {
+		if r, ok := pool.Get().(resetter); ok {
+			if err := r.Reset(bytes.NewReader(raw), nil); err != nil {
+				return nil, err
+			}
+			return r, nil
+		}
+		return open(bytes.NewReader(raw))
+	}
+	release := func(r io.ReadCloser) {
+		r.Close()
+		pool.Put(r)
+	}
+	r, err := reader()
 	if err != nil {
 		return nil, errCompressed
 	}
 	n, err := io.Copy(io.Discard, io.LimitReader(r, int64(max)+1))
-	r.Close()
+	release(r)
 	if err != nil {
 		return nil, errCompressed
 	}
 	if n > int64(max) {
 		return nil, tooLarge(max)
 	}
-	if r, err = open(); err != nil {
+	if r, err = reader(); err != nil {
 		return nil, errCompressed
 	}
-	defer r.Close()
+	defer release(r)
 	buf := make([]byte, n)
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, errCompressed

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -98,13 +99,6 @@ func TraceAWS(cfg *aws.Config) {
 	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
 }
 
-// Metric is one value of an EMF record.
-type Metric struct {
-	Name  string
-	Unit  string // a CloudWatch unit: "Milliseconds", "Count", "Bytes"
-	Value float64
-}
-
 // Units of the metrics this service emits.
 const (
 	Milliseconds = "Milliseconds"
@@ -112,40 +106,45 @@ const (
 	Bytes        = "Bytes"
 )
 
-type emfMetric struct {
+// MetricDef names a metric and its CloudWatch unit.
+type MetricDef struct {
 	Name string `json:"Name"`
 	Unit string `json:"Unit"`
 }
 
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
+// EMF writes CloudWatch metrics as Embedded Metric Format fields on log
+// lines: CloudWatch extracts them from the log, so no API call is made.
+// The metadata that never changes is encoded once.
+type EMF struct {
+	dimensions []string
+	metrics    []MetricDef
+	directives json.RawMessage
 }
 
-type emfMeta struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+// NewEMF describes one kind of EMF record: its namespace, the names of its
+// dimensions (one dimension set) and its metrics.
+func NewEMF(namespace string, dimensions []string, metrics ...MetricDef) *EMF {
+	directives, _ := json.Marshal([]struct {
+		Namespace  string      `json:"Namespace"`
+		Dimensions [][]string  `json:"Dimensions"`
+		Metrics    []MetricDef `json:"Metrics"`
+	}{{namespace, [][]string{dimensions}, metrics}})
+	return &EMF{dimensions: dimensions, metrics: metrics, directives: directives}
 }
 
-// EMF returns the attributes that make a JSON log line an Embedded Metric
-// Format record: the "_aws" metadata, one attribute per dimension (in the
-// order given) and one per metric. CloudWatch extracts the metrics from the
-// log; no API call is made.
-func EMF(namespace string, now time.Time, dimensions []slog.Attr, metrics ...Metric) []slog.Attr {
-	names := make([]string, len(dimensions))
-	for i, d := range dimensions {
-		names[i] = d.Key
+// Attrs returns the attributes that make a JSON log line a record: "_aws"
+// metadata, the dimensions' values (in NewEMF's order) and the metrics'
+// values (likewise).
+func (e *EMF) Attrs(now time.Time, dimensions []string, values ...float64) []slog.Attr {
+	attrs := make([]slog.Attr, 0, 1+len(e.dimensions)+len(e.metrics))
+	attrs = append(attrs, slog.Group("_aws",
+		slog.Int64("Timestamp", now.UnixMilli()),
+		slog.Any("CloudWatchMetrics", e.directives)))
+	for i, d := range e.dimensions {
+		attrs = append(attrs, slog.String(d, dimensions[i]))
 	}
-	directive := emfDirective{Namespace: namespace, Dimensions: [][]string{names}}
-	for _, m := range metrics {
-		directive.Metrics = append(directive.Metrics, emfMetric{Name: m.Name, Unit: m.Unit})
-	}
-	attrs := make([]slog.Attr, 0, 1+len(dimensions)+len(metrics))
-	attrs = append(attrs, slog.Any("_aws", emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{directive}}))
-	attrs = append(attrs, dimensions...)
-	for _, m := range metrics {
-		attrs = append(attrs, slog.Float64(m.Name, m.Value))
+	for i, m := range e.metrics {
+		attrs = append(attrs, slog.Float64(m.Name, values[i]))
 	}
 	return attrs
 }

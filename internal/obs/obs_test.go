@@ -43,9 +43,10 @@ func TestEMF(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	now := time.Date(2026, 11, 29, 2, 0, 0, 0, time.UTC)
-	attrs := obs.EMF("NS", now, []slog.Attr{slog.String("Service", "render")},
-		obs.Metric{Name: "Latency", Unit: obs.Milliseconds, Value: 12.5},
-		obs.Metric{Name: "CacheHit", Unit: obs.Count, Value: 1})
+	emf := obs.NewEMF("NS", []string{"Service"},
+		obs.MetricDef{Name: "Latency", Unit: obs.Milliseconds},
+		obs.MetricDef{Name: "CacheHit", Unit: obs.Count})
+	attrs := emf.Attrs(now, []string{"render"}, 12.5, 1)
 	log.LogAttrs(context.Background(), slog.LevelInfo, "m", attrs...)
 	var got map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {

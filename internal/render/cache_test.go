@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/umlimages/umlimages/internal/render"
+	"github.com/umlimages/umlimages/internal/s3test"
 )
 
 func TestRepeatedGETServedFromCache(t *testing.T) {
@@ -18,6 +19,9 @@ func TestRepeatedGETServedFromCache(t *testing.T) {
 	second := s.do(t, "GET", path, "").expect(t, 200)
 	if got := s.kroki.calls.Load(); got != 1 {
 		t.Errorf("Kroki calls: got %d, want 1", got)
+	}
+	if !strings.HasPrefix(second.Header.Get("Server-Timing"), "store;") {
+		t.Errorf("Server-Timing of the repeat: got %q, want the store tier", second.Header.Get("Server-Timing"))
 	}
 	if first.Header.Get("X-Cache") != "miss" || second.Header.Get("X-Cache") != "hit" {
 		t.Errorf("X-Cache: got %q then %q, want miss then hit", first.Header.Get("X-Cache"), second.Header.Get("X-Cache"))
@@ -32,6 +36,30 @@ func TestRepeatedGETServedFromCache(t *testing.T) {
 	}
 	if n := countObjects(t, s, "renders/"); n != 1 {
 		t.Errorf("renders stored: got %d, want 1", n)
+	}
+}
+
+// TestMemoryTier: a warm process serves repeated renders from memory, also
+// while S3 is down; a new process (a cold Lambda) finds them in S3.
+func TestMemoryTier(t *testing.T) {
+	k := newFakeKroki(t)
+	srv := s3test.Start(t)
+	warm := newStackOn(t, k.URL, k, srv, 1<<20)
+	path := "/graphviz/svg/" + enc(dot)
+	warm.do(t, "GET", path, "").expect(t, 200)
+	srv.Stop()
+	r := warm.do(t, "GET", path, "").expect(t, 200)
+	if r.Header.Get("X-Cache") != "hit" || !strings.HasPrefix(r.Header.Get("Server-Timing"), "memory;dur=") {
+		t.Errorf("warm repeat with S3 down: X-Cache %q, Server-Timing %q", r.Header.Get("X-Cache"), r.Header.Get("Server-Timing"))
+	}
+	srv.Restart(t)
+	cold := newStackOn(t, k.URL, k, srv, 1<<20)
+	r = cold.do(t, "GET", path, "").expect(t, 200)
+	if !strings.HasPrefix(r.Header.Get("Server-Timing"), "store;dur=") {
+		t.Errorf("cold process: Server-Timing %q, want store", r.Header.Get("Server-Timing"))
+	}
+	if got := k.calls.Load(); got != 1 {
+		t.Errorf("Kroki calls: got %d, want 1", got)
 	}
 }
 
@@ -76,12 +104,12 @@ func TestRendersWithS3Stopped(t *testing.T) {
 func TestKrokiDown(t *testing.T) {
 	k := newFakeKroki(t)
 	srv := newStack(t).s3 // a running S3 server
-	up := newStackOn(t, k.URL, k, srv)
+	up := newStackOn(t, k.URL, k, srv, 0)
 	cached := "/graphviz/svg/" + enc(dot)
 	up.do(t, "GET", cached, "").expect(t, 200)
 
 	// The same bucket, with Kroki gone: nothing listens at its address.
-	down := newStackOn(t, "http://"+closedAddr(t), k, srv)
+	down := newStackOn(t, "http://"+closedAddr(t), k, srv, 0)
 	r := down.do(t, "GET", cached, "").expect(t, 200)
 	if r.Header.Get("X-Cache") != "hit" {
 		t.Errorf("cached key with Kroki down: X-Cache %q, want hit", r.Header.Get("X-Cache"))

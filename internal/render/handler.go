@@ -49,6 +49,7 @@ type Handler struct {
 	o   HandlerOptions
 	log *slog.Logger
 	mux *http.ServeMux
+	emf *obs.EMF
 	now func() time.Time
 }
 
@@ -60,7 +61,8 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: svc, o: o, log: o.Logger, mux: http.NewServeMux(), now: time.Now}
+	h := &Handler{svc: svc, o: o, log: o.Logger, mux: http.NewServeMux(), now: time.Now,
+		emf: obs.NewEMF(o.MetricsNamespace, []string{"Service"}, requestMetrics...)}
 	for _, p := range []string{"GET /health", "GET /healthz", "GET /v1/health"} {
 		h.mux.HandleFunc(p, h.health)
 	}
@@ -179,6 +181,22 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// requestMetrics are the figures of each request's EMF record, in the
+// order logRequest gives their values.
+var requestMetrics = []obs.MetricDef{
+	{Name: "Latency", Unit: obs.Milliseconds},
+	{Name: "BytesOut", Unit: obs.Bytes},
+	{Name: "CacheHit", Unit: obs.Count},
+	{Name: "CacheMiss", Unit: obs.Count},
+	{Name: "KrokiErrorDiagram", Unit: obs.Count},
+	{Name: "KrokiErrorUnavailable", Unit: obs.Count},
+	{Name: "KrokiErrorTimeout", Unit: obs.Count},
+	{Name: "Status4xx", Unit: obs.Count},
+	{Name: "Status5xx", Unit: obs.Count},
+}
+
+var serviceDimension = []string{"render"}
+
 func (h *Handler) logRequest(ctx context.Context, r *http.Request, ri *requestInfo, elapsed time.Duration) {
 	flag := func(b bool) float64 {
 		if b {
@@ -186,18 +204,17 @@ func (h *Handler) logRequest(ctx context.Context, r *http.Request, ri *requestIn
 		}
 		return 0
 	}
-	metrics := []obs.Metric{
-		{Name: "Latency", Unit: obs.Milliseconds, Value: float64(elapsed.Microseconds()) / 1000},
-		{Name: "BytesOut", Unit: obs.Bytes, Value: float64(ri.bytes)},
-		{Name: "CacheHit", Unit: obs.Count, Value: flag(ri.cache == "hit")},
-		{Name: "CacheMiss", Unit: obs.Count, Value: flag(ri.cache == "miss")},
-		{Name: "KrokiErrorDiagram", Unit: obs.Count, Value: flag(ri.errorClass == "diagram")},
-		{Name: "KrokiErrorUnavailable", Unit: obs.Count, Value: flag(ri.errorClass == "unavailable")},
-		{Name: "KrokiErrorTimeout", Unit: obs.Count, Value: flag(ri.errorClass == "timeout")},
-		{Name: "Status4xx", Unit: obs.Count, Value: flag(ri.status >= 400 && ri.status < 500)},
-		{Name: "Status5xx", Unit: obs.Count, Value: flag(ri.status >= 500)},
-	}
-	attrs := obs.EMF(h.o.MetricsNamespace, h.now(), []slog.Attr{slog.String("Service", "render")}, metrics...)
+	attrs := h.emf.Attrs(h.now(), serviceDimension,
+		float64(elapsed.Microseconds())/1000,
+		float64(ri.bytes),
+		flag(ri.cache == "hit"),
+		flag(ri.cache == "miss"),
+		flag(ri.errorClass == "diagram"),
+		flag(ri.errorClass == "unavailable"),
+		flag(ri.errorClass == "timeout"),
+		flag(ri.status >= 400 && ri.status < 500),
+		flag(ri.status >= 500),
+	)
 	attrs = append(attrs,
 		slog.String("method", r.Method),
 		slog.String("route", r.Pattern),
@@ -362,16 +379,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	start := h.now()
 	res, err := h.svc.Render(r.Context(), req)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	ri.cache = "miss"
-	if res.Cached {
+	if res.Cached() {
 		ri.cache = "hit"
 	}
 	hdr.Set("X-Cache", ri.cache)
+	hdr.Set("Server-Timing", fmt.Sprintf("%s;dur=%.3f", res.Tier, float64(h.now().Sub(start).Microseconds())/1000))
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", cacheForever)
 	if h.o.MaxInlineBytes > 0 && len(res.Body) > h.o.MaxInlineBytes {

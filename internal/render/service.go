@@ -34,15 +34,28 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// Tier says where a render was served from.
+type Tier string
+
+// Tiers, fastest first.
+const (
+	FromMemory   Tier = "memory"
+	FromStore    Tier = "store"
+	FromRenderer Tier = "renderer"
+)
+
 // Result is a served render.
 type Result struct {
 	Body        []byte
 	ContentType string
 	Key         string // the content address; the ETag
 	Object      string // where it lives in the bucket
-	Cached      bool   // served from the store
-	Stored      bool   // known to be in the store now
+	Tier        Tier
+	Stored      bool // known to be in the store now
 }
+
+// Cached reports whether the render was served without the renderer.
+func (r Result) Cached() bool { return r.Tier != FromRenderer }
 
 // Service renders through the cache.
 type Service struct {
@@ -52,6 +65,7 @@ type Service struct {
 	version  string
 	timeout  time.Duration
 	flights  singleflight.Group
+	memory   *memory
 	now      func() time.Time
 }
 
@@ -62,7 +76,9 @@ type ServiceOptions struct {
 	RendererVersion string
 	// Timeout bounds one renderer call, whoever waits for it.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// MemoryBytes bounds the in-process tier of hot renders; 0 disables it.
+	MemoryBytes int
+	Logger      *slog.Logger
 }
 
 // NewService returns a service over a renderer and a store.
@@ -71,22 +87,27 @@ func NewService(r Renderer, s Store, o ServiceOptions) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{renderer: r, store: s, log: log, version: o.RendererVersion, timeout: o.Timeout, now: time.Now}
+	return &Service{renderer: r, store: s, log: log, version: o.RendererVersion, timeout: o.Timeout,
+		memory: newMemory(o.MemoryBytes), now: time.Now}
 }
 
 // Key is the content address req would be stored under.
 func (s *Service) Key(req diagram.Request) string { return req.Key(s.version) }
 
-// Render serves req from the store, or renders it once however many callers
-// ask at the same time, and stores the result. A store failure never fails
-// a render; a renderer failure is never stored.
+// Render serves req from memory or the store, or renders it once however
+// many callers ask at the same time, and stores the result. A store failure
+// never fails a render; a renderer failure is never stored.
 func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, error) {
 	key := s.Key(req)
 	object := diagram.RenderObject(key, req.Format)
+	if it, ok := s.memory.get(key); ok {
+		return Result{Body: it.body, ContentType: it.contentType, Key: key, Object: object, Tier: FromMemory, Stored: it.stored}, nil
+	}
 	body, ct, err := s.store.Get(ctx, object)
 	switch {
 	case err == nil:
-		return Result{Body: body, ContentType: ct, Key: key, Object: object, Cached: true, Stored: true}, nil
+		s.memory.put(key, body, ct, true)
+		return Result{Body: body, ContentType: ct, Key: key, Object: object, Tier: FromStore, Stored: true}, nil
 	case !errors.Is(err, diagram.ErrNotFound):
 		s.log.WarnContext(ctx, "cache read failed", "object", object, "error", err)
 	}
@@ -117,7 +138,7 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 	if err != nil {
 		return Result{}, fmt.Errorf("render %s %s: %w", req.Type.Name, req.Format, err)
 	}
-	res := Result{Body: body, ContentType: req.Format.ContentType(), Key: key, Object: object}
+	res := Result{Body: body, ContentType: req.Format.ContentType(), Key: key, Object: object, Tier: FromRenderer}
 	meta := map[string]string{"type": req.Type.Name, "format": string(req.Format), "renderer-version": s.version}
 	switch err := s.store.Create(ctx, object, body, res.ContentType, meta); {
 	case err == nil, errors.Is(err, diagram.ErrExists):
@@ -125,6 +146,7 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 	default:
 		s.log.WarnContext(ctx, "cache write failed", "object", object, "error", err)
 	}
+	s.memory.put(key, body, res.ContentType, res.Stored)
 	return res, nil
 }
 

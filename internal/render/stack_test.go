@@ -156,16 +156,18 @@ func newStack(t testing.TB, tweak ...func(*render.HandlerOptions)) *stack {
 	t.Helper()
 	k := newFakeKroki(t)
 	srv := s3test.Start(t)
-	return newStackOn(t, k.URL, k, srv, tweak...)
+	return newStackOn(t, k.URL, k, srv, 0, tweak...)
 }
 
-func newStackOn(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, tweak ...func(*render.HandlerOptions)) *stack {
+// newStackOn builds the API over a given Kroki URL and S3 server, with an
+// in-memory tier of memoryBytes (0: every hit comes from S3).
+func newStackOn(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, memoryBytes int, tweak ...func(*render.HandlerOptions)) *stack {
 	t.Helper()
 	store := cache.New(srv.Client(t), srv.Bucket(t, "cache"))
 	logs := &syncBuffer{}
 	log := obs.NewLogger(logs, slog.LevelInfo)
 	kc := kroki.New(krokiURL, &http.Client{}, kroki.Options{Timeout: 5 * time.Second, MaxOutput: 8 << 20})
-	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "0.32.1", Timeout: 5 * time.Second, Logger: log})
+	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "0.32.1", Timeout: 5 * time.Second, MemoryBytes: memoryBytes, Logger: log})
 	o := render.HandlerOptions{
 		MaxSourceBytes:   testMaxSource,
 		Timeout:          10 * time.Second,

@@ -1,0 +1,67 @@
+package render
+
+import (
+	"container/list"
+	"sync"
+)
+
+// memory is a least-recently-used set of renders bounded in bytes: the hot
+// tier in front of the bucket, kept by each process (a warm Lambda keeps
+// its recent renders). Renders are immutable under their key, so entries
+// never go stale.
+type memory struct {
+	mu     sync.Mutex
+	budget int
+	used   int
+	order  *list.List // front: most recently used
+	items  map[string]*list.Element
+}
+
+type memoryItem struct {
+	key         string
+	body        []byte
+	contentType string
+	stored      bool // also in the bucket
+}
+
+// newMemory returns a tier holding at most budget bytes; 0 disables it.
+func newMemory(budget int) *memory {
+	return &memory{budget: budget, order: list.New(), items: map[string]*list.Element{}}
+}
+
+func (m *memory) get(key string) (memoryItem, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.items[key]
+	if !ok {
+		return memoryItem{}, false
+	}
+	m.order.MoveToFront(e)
+	return e.Value.(memoryItem), true
+}
+
+// put keeps a render unless it would take more than an eighth of the
+// budget, evicting the least recently used to make room.
+func (m *memory) put(key string, body []byte, contentType string, stored bool) {
+	size := len(body) + len(key)
+	if size > m.budget/8 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.items[key]; ok {
+		it := e.Value.(memoryItem)
+		it.stored = it.stored || stored
+		e.Value = it
+		return
+	}
+	for m.used+size > m.budget {
+		last := m.order.Back()
+		it := last.Value.(memoryItem)
+		m.order.Remove(last)
+		delete(m.items, it.key)
+		m.used -= len(it.body) + len(it.key)
+	}
+	m.items[key] = m.order.PushFront(memoryItem{key: key, body: body, contentType: contentType, stored: stored})
+	m.used += size
+}
