@@ -15,10 +15,12 @@ RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 LAMBDA_GOARCH ?= arm64
+BUILD_DIR ?= build
 LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools invoke clean
+
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines dev invoke clean
 
 all: build test
 
@@ -34,20 +36,41 @@ $(BIN)/staticcheck:
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+## engines: install the local renderer's engines (Debian/Ubuntu), or say what to install
+engines:
+	@need=""; \
+	command -v dot >/dev/null || need="$$need graphviz"; \
+	[ -f /usr/share/plantuml/plantuml.jar ] || need="$$need plantuml"; \
+	[ -f /usr/share/ditaa/ditaa.jar ] || need="$$need ditaa"; \
+	command -v java >/dev/null || need="$$need default-jre-headless"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		echo "installing$$need"; \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends $$need; \
+	else \
+		echo "Install these packages (or their equivalents) for the local renderer:$$need"; exit 1; \
+	fi
+
+## dev: the whole service on this machine (UI :9002, API :9001, renderer :8000, S3 :9000)
+dev: tools engines
+	@$(GO) build -o build/dev/stack ./internal/devstack/dev
+	@build/dev/stack
+
 ## build: every function's Lambda bootstrap (linux/arm64) in build/<fn>/bootstrap
 build:
 	@for fn in $(FUNCTIONS); do \
-		echo "build/$$fn/bootstrap"; \
+		echo "$(BUILD_DIR)/$$fn/bootstrap"; \
 		CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) $(GO) build -tags lambda.norpc -trimpath \
-			-ldflags '$(LDFLAGS)' -o build/$$fn/bootstrap ./functions/$$fn; \
+			-ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/$$fn/bootstrap ./functions/$$fn; \
 	done
 
-## build-local: the same bootstraps for this machine's architecture (for aws-lambda-rie)
+## build-local: the same bootstraps for this machine's architecture, in build/local/ (for aws-lambda-rie)
 build-local:
-	@$(MAKE) --no-print-directory build LAMBDA_GOARCH=$$($(GO) env GOARCH)
+	@$(MAKE) --no-print-directory build LAMBDA_GOARCH=$$($(GO) env GOARCH) BUILD_DIR=build/local
 
-## test: lint, then every test (S3 tests run against versitygw on loopback)
-test: tools lint
+## test: lint, then every test (against versitygw, the local engines and aws-lambda-rie on loopback)
+test: tools engines lint
 	$(GO) test -count=1 ./...
 
 ## lint: gofmt, go vet, staticcheck, and a tidy go.mod
@@ -81,7 +104,7 @@ bench: tools
 ## invoke: run FN's bootstrap under aws-lambda-rie with EVENT, print the response
 invoke: tools build-local
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=render EVENT=events/render-get-svg.json"; exit 2; }
-	$(GO) run ./internal/rie/invoke build/$(FN)/bootstrap $(EVENT)
+	@$(GO) run ./internal/devstack/invoke build/local/$(FN)/bootstrap $(EVENT)
 
 clean:
 	rm -rf build

@@ -59,7 +59,8 @@ func (c *Client) Render(ctx context.Context, req diagram.Request) ([]byte, error
 		return nil, fmt.Errorf("kroki: build request: %w", err)
 	}
 	hr.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	hr.Header.Set("Accept", req.Format.ContentType())
+	// The format is in the path; Accept only picks how Kroki words an error.
+	hr.Header.Set("Accept", "application/json")
 	for k, v := range req.Options {
 		hr.Header.Set(diagram.HeaderPrefix+k, v)
 	}
@@ -161,19 +162,29 @@ func message(body []byte) string {
 		}
 	}
 	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "Error "); ok && len(rest) > 5 && rest[3:5] == ": " {
+		s = rest[5:]
+	}
 	if s == "" {
 		return "the diagram could not be rendered"
 	}
 	return s
 }
 
-var lineRE = regexp.MustCompile(`(?i)\bline[\s:#]*(\d{1,7})\b`)
+var (
+	lineRE     = regexp.MustCompile(`(?i)\bline[\s:#]*(\d{1,7})\b`)
+	positionRE = regexp.MustCompile(`(?m)^(?:[\w./-]+:)?(\d{1,7}):\d{1,5}:\s`)
+)
 
 // Line finds the line number in an engine's error message: PlantUML's
 // "Error line 3 in file", graphviz's "syntax error in line 2", Mermaid's
-// "Parse error on line 4", and the like. It returns 0 when there is none.
+// "Parse error on line 4", D2's "2:5: message", and the like. It returns 0
+// when there is none.
 func Line(msg string) int {
 	m := lineRE.FindStringSubmatch(msg)
+	if m == nil {
+		m = positionRE.FindStringSubmatch(msg)
+	}
 	if m == nil {
 		return 0
 	}

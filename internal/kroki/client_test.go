@@ -58,6 +58,9 @@ func TestRenderSuccess(t *testing.T) {
 	if string(gotBody) != "digraph{a}" || !strings.HasPrefix(got.Header.Get("Content-Type"), "text/plain") {
 		t.Errorf("body: got %q (%s), want the source as text", gotBody, got.Header.Get("Content-Type"))
 	}
+	if a := got.Header.Get("Accept"); a != "application/json" {
+		t.Errorf("Accept: got %q, want application/json (errors as JSON)", a)
+	}
 	if v := got.Header.Get("Kroki-Diagram-Options-Theme"); v != "dark" {
 		t.Errorf("option header: got %q, want dark", v)
 	}
@@ -81,6 +84,7 @@ func TestRenderErrors(t *testing.T) {
 		{"syntax error as JSON", 400, `{"error":{"code":400,"message":"Parse error on line 4:\n..."}}`, nil, "Parse error on line 4:\n...", 4},
 		{"plantuml style", 400, "Syntax Error? (line: 3)", nil, "Syntax Error? (line: 3)", 3},
 		{"no line", 400, "Empty diagram, missing delimiters?", nil, "Empty diagram, missing delimiters?", 0},
+		{"Kroki text wording", 400, "Error 400: Syntax Error? (line: 2)", nil, "Syntax Error? (line: 2)", 2},
 		{"server error", 500, "java.lang.NullPointerException at ...", diagram.ErrUnavailable, "", 0},
 		{"unavailable", 503, "companion down", diagram.ErrUnavailable, "", 0},
 		{"gateway timeout", 504, "", diagram.ErrTimeout, "", 0},
@@ -200,6 +204,9 @@ func TestLine(t *testing.T) {
 		"no number here":                                   0,
 		"Error line 3 in file: foo":                        3,
 		"pipeline 5":                                       0,
+		"1:9: maps must be terminated with }":              1,
+		"input.d2:12:3: connection missing destination":    12,
+		"at 10:30: lunch":                                  0,
 	}
 	for msg, want := range cases {
 		if got := kroki.Line(msg); got != want {

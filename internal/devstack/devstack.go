@@ -1,0 +1,262 @@
+// Package devstack runs the whole service on one machine on embedded
+// defaults: an S3-compatible store (versitygw, data under .data/), the
+// local Kroki-compatible renderer, the render API and the web UI, each
+// on its loopback port with its log lines prefixed. It backs `make dev`
+// and `make invoke`.
+package devstack
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/umlimages/umlimages/internal/engine"
+)
+
+// The local stack's fixed settings. The credentials guard a store bound to
+// 127.0.0.1 and hold no data of value: they are not secrets.
+const (
+	S3Addr    = "127.0.0.1:9000"
+	KrokiAddr = "127.0.0.1:8000"
+	APIAddr   = "127.0.0.1:9001"
+	UIAddr    = "127.0.0.1:9002"
+	Bucket    = "uml-images"
+	AccessKey = "devstack"
+	SecretKey = "devstack-local-only"
+	Region    = "us-east-1"
+	// DataDir holds the store's objects, under the repository (git-ignored).
+	DataDir = ".data"
+)
+
+// Env is the render function's environment on the local stack.
+func Env(krokiURL string) []string {
+	return []string{
+		"KROKI_URL=" + krokiURL,
+		"CACHE_BUCKET=" + Bucket,
+		"S3_FORCE_PATH_STYLE=true",
+		"AWS_ENDPOINT_URL_S3=http://" + S3Addr,
+		"AWS_REGION=" + Region,
+		"AWS_ACCESS_KEY_ID=" + AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
+		"KROKI_VERSION=local",
+	}
+}
+
+// Root is the repository root: the nearest directory upwards holding go.mod.
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("devstack: not inside the repository (no go.mod above)")
+		}
+		dir = parent
+	}
+}
+
+// Tool finds a helper binary: the PATH, then the repository's bin/.
+func Tool(root, name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	p := filepath.Join(root, "bin", name)
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	return "", fmt.Errorf("%s not found: run `make tools`", name)
+}
+
+// CheckPorts reports every address of the stack that something already
+// holds, naming the component that wanted it.
+func CheckPorts(addrs map[string]string) error {
+	var errs []error
+	for name, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s is already in use; stop what holds it (ss -ltnp 'sport = :%s')", name, addr, addr[strings.LastIndexByte(addr, ':')+1:]))
+			continue
+		}
+		l.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// Up reports whether something answers on addr.
+func Up(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err == nil {
+		c.Close()
+	}
+	return err == nil
+}
+
+// Group runs the stack's parts and stops them together.
+type Group struct {
+	out   io.Writer
+	mu    sync.Mutex
+	procs []*exec.Cmd
+	srvs  []*http.Server
+	done  []chan struct{}
+}
+
+// NewGroup returns a group logging to out.
+func NewGroup(out io.Writer) *Group { return &Group{out: out} }
+
+// Prefixed returns a writer that prefixes each line with [name].
+func (g *Group) Prefixed(name string) io.Writer {
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			g.mu.Lock()
+			fmt.Fprintf(g.out, "%-7s %s\n", "["+name+"]", sc.Text())
+			g.mu.Unlock()
+		}
+	}()
+	return pw
+}
+
+// Start runs a child process with its output prefixed.
+func (g *Group) Start(name string, env []string, bin string, args ...string) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	w := g.Prefixed(name)
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%s: start %s: %w", name, bin, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		g.mu.Lock()
+		fmt.Fprintf(g.out, "%-7s exited: %v\n", "["+name+"]", err)
+		g.mu.Unlock()
+		close(done)
+	}()
+	g.mu.Lock()
+	g.procs, g.done = append(g.procs, cmd), append(g.done, done)
+	g.mu.Unlock()
+	return nil
+}
+
+// Serve runs an HTTP server in this process.
+func (g *Group) Serve(name, addr string, h http.Handler) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	g.mu.Lock()
+	g.srvs = append(g.srvs, srv)
+	g.mu.Unlock()
+	return nil
+}
+
+// Stop stops every part: children get SIGTERM, then SIGKILL after 5 s.
+func (g *Group) Stop() {
+	g.mu.Lock()
+	procs, dones, srvs := g.procs, g.done, g.srvs
+	g.mu.Unlock()
+	for _, s := range srvs {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s.Shutdown(ctx)
+		cancel()
+	}
+	for i, p := range procs {
+		p.Process.Signal(os.Interrupt)
+		select {
+		case <-dones[i]:
+		case <-time.After(5 * time.Second):
+			p.Process.Kill()
+			<-dones[i]
+		}
+	}
+}
+
+// WaitFor polls addr until it accepts connections.
+func WaitFor(ctx context.Context, name, addr string) error {
+	for !Up(addr) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not come up on %s", name, addr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// StartStore runs versitygw over root/.data/s3 and makes sure the bucket
+// exists.
+func (g *Group) StartStore(ctx context.Context, root string) error {
+	bin, err := Tool(root, "versitygw")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, DataDir, "s3")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := g.Start("s3", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
+		bin, "--port", S3Addr, "--quiet", "posix", dir); err != nil {
+		return err
+	}
+	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := WaitFor(wait, "the S3 store", S3Addr); err != nil {
+		return err
+	}
+	return EnsureBucket(ctx)
+}
+
+// EnsureBucket creates the local bucket unless it exists.
+func EnsureBucket(ctx context.Context) error {
+	client := s3.New(s3.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String("http://" + S3Addr),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
+	})
+	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(Bucket)})
+	var owned *types.BucketAlreadyOwnedByYou
+	var exists *types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", Bucket, err)
+	}
+	return nil
+}
+
+// StartRenderer serves the local Kroki-compatible renderer on KrokiAddr,
+// and reports engines that are not installed.
+func (g *Group) StartRenderer() error {
+	engines, missing := engine.Local(20 * time.Second)
+	w := g.Prefixed("kroki")
+	for _, m := range missing {
+		fmt.Fprintln(w, "engine missing:", m)
+	}
+	srv := engine.NewServer(engines, nil)
+	fmt.Fprintf(w, "engines: %s\n", strings.Join(srv.Types(), ", "))
+	return g.Serve("kroki", KrokiAddr, srv)
+}
