@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -110,7 +109,8 @@ func (p *PlantUML) Formats() []diagram.Format {
 var (
 	// includeLine matches preprocessor lines that read files or URLs;
 	// the standard library (!include <C4/C4_Container>) stays.
-	includeLine = regexp.MustCompile(`(?m)^[ \t]*!(include[a-z]*|import)\b[ \t]*([^<\s].*)?$`)
+	includeLine = regexp.MustCompile(`(?m)^[ \t]*!(include[a-z_]*|import)\b.*$`)
+	stdlibArg   = regexp.MustCompile(`^[ \t]*!include[ \t]+<[\w./-]+>[ \t]*$`)
 	// remoteImage matches creole images that would be fetched.
 	remoteImage = regexp.MustCompile(`(?i)<img:\s*(https?|file|ftp):`)
 	startTag    = regexp.MustCompile(`(?m)^[ \t]*@start`)
@@ -119,7 +119,7 @@ var (
 // Sanitize removes what could reach the network or the file system.
 func Sanitize(src []byte) []byte {
 	src = includeLine.ReplaceAllFunc(src, func(line []byte) []byte {
-		if bytes.Contains(line, []byte("<")) && bytes.Contains(line, []byte(">")) && !bytes.Contains(line, []byte("://")) {
+		if stdlibArg.Match(line) {
 			return line
 		}
 		return []byte("' include removed by the sandbox")

@@ -1,0 +1,240 @@
+package engine_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/engine"
+	"github.com/umlimages/umlimages/internal/kroki"
+	"github.com/umlimages/umlimages/internal/render"
+	"github.com/umlimages/umlimages/internal/s3test"
+)
+
+// newStack is the real local stack on loopback: the render API over the
+// local renderer with its real engines and a versitygw bucket.
+func newStack(t *testing.T) string {
+	t.Helper()
+	engines, missing := engine.Local(60 * time.Second)
+	if len(missing) > 0 {
+		t.Fatalf("engines missing (run `make engines`): %v", missing)
+	}
+	renderer := httptest.NewServer(engine.NewServer(engines, nil))
+	t.Cleanup(renderer.Close)
+	srv := s3test.Start(t)
+	store := cache.New(srv.Client(t), srv.Bucket(t, "e2e"))
+	kc := kroki.New(renderer.URL, &http.Client{}, kroki.Options{Timeout: 60 * time.Second, MaxOutput: 32 << 20})
+	enabled := map[string]bool{}
+	for _, ty := range diagram.Types() {
+		enabled[ty.Name] = true
+	}
+	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "local", Timeout: 60 * time.Second})
+	api := httptest.NewServer(render.NewHandler(svc, render.HandlerOptions{
+		MaxSourceBytes: 1 << 20, Timeout: 60 * time.Second, EnabledTypes: enabled, MetricsNamespace: "E2E",
+	}))
+	t.Cleanup(api.Close)
+	return api.URL
+}
+
+func get(t *testing.T, url string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return do(t, req)
+}
+
+func post(t *testing.T, url, contentType, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	return do(t, req)
+}
+
+func do(t *testing.T, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+// valid checks that a render is a well-formed file of its format.
+func valid(t *testing.T, f diagram.Format, b []byte) {
+	t.Helper()
+	switch f {
+	case diagram.SVG:
+		dec := xml.NewDecoder(bytes.NewReader(b))
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				t.Fatalf("SVG does not parse as XML before its root: %v", err)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				if se.Name.Local != "svg" {
+					t.Fatalf("root element is <%s>, want <svg>", se.Name.Local)
+				}
+				break
+			}
+		}
+		for {
+			if _, err := dec.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("SVG is not well-formed XML: %v", err)
+			}
+		}
+	case diagram.PNG, diagram.JPEG:
+		decode := png.Decode
+		if f == diagram.JPEG {
+			decode = jpeg.Decode
+		}
+		img, err := decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s does not decode: %v", f, err)
+		}
+		if r := img.Bounds(); r.Dx() == 0 || r.Dy() == 0 {
+			t.Fatalf("%s is empty: %v", f, r)
+		}
+	case diagram.PDF:
+		if !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Fatalf("not a PDF: %q", b[:min(len(b), 16)])
+		}
+	case diagram.TXT, diagram.UTXT:
+		if len(bytes.TrimSpace(b)) == 0 {
+			t.Fatal("empty text render")
+		}
+	}
+}
+
+var samples = []struct {
+	typ, source string
+	formats     []diagram.Format
+	contains    string // a word the render must show (text formats)
+}{
+	{"graphviz", "digraph G {\n  Hello -> World\n}", []diagram.Format{diagram.SVG, diagram.PNG, diagram.JPEG, diagram.PDF}, ""},
+	{"plantuml", "@startuml\nAlice -> Bob: hello\nBob --> Alice: hi\n@enduml", []diagram.Format{diagram.SVG, diagram.PNG, diagram.TXT, diagram.UTXT}, "Alice"},
+	{"c4plantuml", "@startuml\n!include <C4/C4_Container>\nPerson(user, \"User\")\nSystem(sys, \"UML Images\")\nRel(user, sys, \"draws\")\n@enduml", []diagram.Format{diagram.SVG, diagram.PNG}, ""},
+	{"ditaa", "+--------+   +-------+\n| client |-->| kroki |\n+--------+   +-------+", []diagram.Format{diagram.PNG}, ""},
+	{"d2", "client -> api: GET\napi -> kroki: POST", []diagram.Format{diagram.SVG}, ""},
+}
+
+func TestEveryLocalEngineThroughTheAPI(t *testing.T) {
+	api := newStack(t)
+	for _, s := range samples {
+		for _, f := range s.formats {
+			t.Run(s.typ+"/"+string(f), func(t *testing.T) {
+				resp, body := get(t, api+"/"+s.typ+"/"+string(f)+"/"+diagram.Encode([]byte(s.source)))
+				if resp.StatusCode != 200 {
+					t.Fatalf("GET: %d %s", resp.StatusCode, body)
+				}
+				if resp.Header.Get("Content-Type") != f.ContentType() {
+					t.Errorf("Content-Type: got %q, want %q", resp.Header.Get("Content-Type"), f.ContentType())
+				}
+				valid(t, f, body)
+				if s.contains != "" && (f == diagram.TXT || f == diagram.SVG) && !bytes.Contains(body, []byte(s.contains)) {
+					t.Errorf("render does not show %q", s.contains)
+				}
+				resp, posted := post(t, api+"/"+s.typ+"/"+string(f), "text/plain", s.source)
+				if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "hit" {
+					t.Fatalf("POST of the same source: %d, X-Cache %q", resp.StatusCode, resp.Header.Get("X-Cache"))
+				}
+				if !bytes.Equal(posted, body) {
+					t.Error("POST and GET of one source differ")
+				}
+			})
+		}
+	}
+	t.Run("POST first", func(t *testing.T) {
+		resp, body := post(t, api+"/graphviz/png", "application/x-www-form-urlencoded", "digraph { posted -> first }")
+		if resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "miss" {
+			t.Fatalf("POST: %d %s", resp.StatusCode, resp.Header.Get("X-Cache"))
+		}
+		valid(t, diagram.PNG, body)
+	})
+}
+
+func TestSyntaxErrorsCarryTheEngineMessage(t *testing.T) {
+	api := newStack(t)
+	cases := []struct {
+		typ, source, message string
+		line                 string
+	}{
+		{"graphviz", "digraph G {\n  a -> \n}", "syntax error in line 3", "3"},
+		{"plantuml", "@startuml\nAlice -> Bob: hi\nthis is not plantuml\n@enduml", "Syntax Error? (line: 3)", "3"},
+		{"d2", "a -> b\nc: {", "maps must be terminated with }", "2"},
+	}
+	for _, c := range cases {
+		t.Run(c.typ, func(t *testing.T) {
+			resp, body := get(t, api+"/"+c.typ+"/svg/"+diagram.Encode([]byte(c.source)), "Accept", "application/json")
+			if resp.StatusCode != 400 {
+				t.Fatalf("got %d %s, want 400", resp.StatusCode, body)
+			}
+			var e struct {
+				Error struct{ Message string } `json:"error"`
+			}
+			if err := json.Unmarshal(body, &e); err != nil || !strings.Contains(e.Error.Message, c.message) {
+				t.Errorf("message: got %s, want it to contain %q", body, c.message)
+			}
+			if got := resp.Header.Get("X-Diagram-Error-Line"); got != c.line {
+				t.Errorf("X-Diagram-Error-Line: got %q, want %q", got, c.line)
+			}
+		})
+	}
+	resp, body := get(t, api+"/mermaid/svg/"+diagram.Encode([]byte("graph TD; a-->b")))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "KROKI_URL") {
+		t.Errorf("a type without a local engine: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestSavedDiagramRenders(t *testing.T) {
+	api := newStack(t)
+	body, _ := json.Marshal(map[string]string{"diagram_type": "plantuml", "diagram_source": "@startuml\nAlice -> Bob: saved\n@enduml"})
+	resp, out := post(t, api+"/v1/diagrams", "application/json", string(body))
+	if resp.StatusCode != 201 {
+		t.Fatalf("save: %d %s", resp.StatusCode, out)
+	}
+	var saved struct{ ID string }
+	json.Unmarshal(out, &saved)
+	resp, svg := get(t, api+"/d/"+saved.ID+"/svg")
+	if resp.StatusCode != 200 {
+		t.Fatalf("render saved: %d %s", resp.StatusCode, svg)
+	}
+	valid(t, diagram.SVG, svg)
+	if !bytes.Contains(svg, []byte("saved")) {
+		t.Error("the saved diagram's text is not in the render")
+	}
+}
+
+// TestPlantUMLSandbox: file and URL includes never reach PlantUML.
+func TestPlantUMLSandbox(t *testing.T) {
+	api := newStack(t)
+	src := "@startuml\n!include /etc/passwd\n!includeurl http://169.254.169.254/latest/meta-data/\nAlice -> Bob: safe\n@enduml"
+	resp, body := get(t, api+"/plantuml/txt/"+diagram.Encode([]byte(src)))
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d %s", resp.StatusCode, body)
+	}
+	if bytes.Contains(body, []byte("root:")) {
+		t.Fatal("the render shows /etc/passwd")
+	}
+	if !bytes.Contains(body, []byte("safe")) {
+		t.Errorf("the diagram itself is missing: %s", body)
+	}
+}
