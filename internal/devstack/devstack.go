@@ -25,16 +25,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/engine"
 )
+
+// Addrs are where the stack's parts listen.
+type Addrs struct {
+	S3, Kroki, API, UI string
+}
+
+// Default are the local stack's addresses, as in the guide's compose setup
+// (UI 9002, API 9001, Kroki 8000).
+var Default = Addrs{S3: "127.0.0.1:9000", Kroki: "127.0.0.1:8000", API: "127.0.0.1:9001", UI: "127.0.0.1:9002"}
 
 // The local stack's fixed settings. The credentials guard a store bound to
 // 127.0.0.1 and hold no data of value: they are not secrets.
 const (
-	S3Addr    = "127.0.0.1:9000"
-	KrokiAddr = "127.0.0.1:8000"
-	APIAddr   = "127.0.0.1:9001"
-	UIAddr    = "127.0.0.1:9002"
 	Bucket    = "uml-images"
 	AccessKey = "devstack"
 	SecretKey = "devstack-local-only"
@@ -44,47 +50,17 @@ const (
 )
 
 // Env is the render function's environment on the local stack.
-func Env(krokiURL string) []string {
+func Env(krokiURL, s3Addr string) []string {
 	return []string{
 		"KROKI_URL=" + krokiURL,
 		"CACHE_BUCKET=" + Bucket,
 		"S3_FORCE_PATH_STYLE=true",
-		"AWS_ENDPOINT_URL_S3=http://" + S3Addr,
+		"AWS_ENDPOINT_URL_S3=http://" + s3Addr,
 		"AWS_REGION=" + Region,
 		"AWS_ACCESS_KEY_ID=" + AccessKey,
 		"AWS_SECRET_ACCESS_KEY=" + SecretKey,
 		"KROKI_VERSION=local",
 	}
-}
-
-// Root is the repository root: the nearest directory upwards holding go.mod.
-func Root() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("devstack: not inside the repository (no go.mod above)")
-		}
-		dir = parent
-	}
-}
-
-// Tool finds a helper binary: the PATH, then the repository's bin/.
-func Tool(root, name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, nil
-	}
-	p := filepath.Join(root, "bin", name)
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s not found: run `make tools`", name)
 }
 
 // CheckPorts reports every address of the stack that something already
@@ -208,34 +184,34 @@ func WaitFor(ctx context.Context, name, addr string) error {
 	return nil
 }
 
-// StartStore runs versitygw over root/.data/s3 and makes sure the bucket
-// exists.
-func (g *Group) StartStore(ctx context.Context, root string) error {
-	bin, err := Tool(root, "versitygw")
+// StartStore runs versitygw on addr over dataDir/s3 and makes sure the
+// bucket exists.
+func (g *Group) StartStore(ctx context.Context, addr, dataDir string) error {
+	bin, err := binpath.Find("versitygw", "VERSITYGW")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(root, DataDir, "s3")
+	dir := filepath.Join(dataDir, "s3")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	if err := g.Start("s3", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
-		bin, "--port", S3Addr, "--quiet", "posix", dir); err != nil {
+		bin, "--port", addr, "--quiet", "posix", dir); err != nil {
 		return err
 	}
 	wait, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := WaitFor(wait, "the S3 store", S3Addr); err != nil {
+	if err := WaitFor(wait, "the S3 store", addr); err != nil {
 		return err
 	}
-	return EnsureBucket(ctx)
+	return EnsureBucket(ctx, addr)
 }
 
 // EnsureBucket creates the local bucket unless it exists.
-func EnsureBucket(ctx context.Context) error {
+func EnsureBucket(ctx context.Context, addr string) error {
 	client := s3.New(s3.Options{
 		Region:       Region,
-		BaseEndpoint: aws.String("http://" + S3Addr),
+		BaseEndpoint: aws.String("http://" + addr),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 	})
@@ -248,9 +224,9 @@ func EnsureBucket(ctx context.Context) error {
 	return nil
 }
 
-// StartRenderer serves the local Kroki-compatible renderer on KrokiAddr,
-// and reports engines that are not installed.
-func (g *Group) StartRenderer() error {
+// StartRenderer serves the local Kroki-compatible renderer on addr, and
+// reports engines that are not installed.
+func (g *Group) StartRenderer(addr string) error {
 	engines, missing := engine.Local(20 * time.Second)
 	w := g.Prefixed("kroki")
 	for _, m := range missing {
@@ -258,5 +234,5 @@ func (g *Group) StartRenderer() error {
 	}
 	srv := engine.NewServer(engines, nil)
 	fmt.Fprintf(w, "engines: %s\n", strings.Join(srv.Types(), ", "))
-	return g.Serve("kroki", KrokiAddr, srv)
+	return g.Serve("kroki", addr, srv)
 }

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,25 +123,26 @@ type stack struct {
 	kroki *fakeKroki
 	s3    *s3test.Server
 	store *cache.Store
-	logs  *syncBuffer
+	logs  *logFile
 	opts  render.HandlerOptions
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// logFile collects a stack's log lines in a file, read while it serves.
+type logFile struct{ *os.File }
+
+func newLogFile(t testing.TB) *logFile {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "log.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &logFile{f}
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (l *logFile) String() string {
+	b, _ := os.ReadFile(l.Name())
+	return string(b)
 }
 
 const testMaxSource = 64 << 10
@@ -164,7 +167,7 @@ func newStack(t testing.TB, tweak ...func(*render.HandlerOptions)) *stack {
 func newStackOn(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, memoryBytes int, tweak ...func(*render.HandlerOptions)) *stack {
 	t.Helper()
 	store := cache.New(srv.Client(t), srv.Bucket(t, "cache"))
-	logs := &syncBuffer{}
+	logs := newLogFile(t)
 	log := obs.NewLogger(logs, slog.LevelInfo)
 	kc := kroki.New(krokiURL, &http.Client{}, kroki.Options{Timeout: 5 * time.Second, MaxOutput: 8 << 20})
 	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "0.32.1", Timeout: 5 * time.Second, MemoryBytes: memoryBytes, Logger: log})

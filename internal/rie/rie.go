@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/umlimages/umlimages/internal/binpath"
 )
 
 // Emulator is a running aws-lambda-rie with one function.
@@ -31,7 +33,7 @@ type Emulator struct {
 // Options configure an Emulator.
 type Options struct {
 	// Binary is the emulator; default: aws-lambda-rie from $AWS_LAMBDA_RIE,
-	// the PATH, or bin/ of the enclosing module.
+	// the PATH, or the repository's bin/.
 	Binary string
 	// Env is the function's environment, on top of this process's.
 	Env []string
@@ -48,7 +50,7 @@ func Start(bootstrap string, o Options) (*Emulator, error) {
 	bin := o.Binary
 	if bin == "" {
 		var err error
-		if bin, err = Binary(); err != nil {
+		if bin, err = binpath.Find("aws-lambda-rie", "AWS_LAMBDA_RIE"); err != nil {
 			return nil, err
 		}
 	}
@@ -135,36 +137,6 @@ func (e *Emulator) Stop() {
 		e.cmd.Process.Kill()
 		<-e.done
 	}
-}
-
-// Binary finds aws-lambda-rie: $AWS_LAMBDA_RIE, the PATH, or the bin/
-// directory of the enclosing module (where make tools installs it).
-func Binary() (string, error) {
-	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "bin", "aws-lambda-rie")
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("rie: aws-lambda-rie not found: run `make tools` (or set AWS_LAMBDA_RIE)")
 }
 
 func freeAddr() (string, error) {

@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/umlimages/umlimages/internal/binpath"
 )
 
 // Credentials of the server's root account.
@@ -44,7 +45,7 @@ type Server struct {
 // directory, and stops it when the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	bin, err := binary()
+	bin, err := binpath.Find("versitygw", "VERSITYGW")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -140,32 +141,4 @@ func (s *Server) Bucket(tb testing.TB, name string) string {
 		tb.Fatalf("create bucket %s: %v", name, err)
 	}
 	return name
-}
-
-func binary() (string, error) {
-	if p := os.Getenv("VERSITYGW"); p != "" {
-		return p, nil
-	}
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "bin", "versitygw")
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("s3test: versitygw not found: run `make tools` (or set VERSITYGW)")
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,43 +17,48 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Stdout, devstack.Default, os.Getenv("KROKI_URL"), ""); err != nil {
 		fmt.Fprintln(os.Stderr, "dev:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	root, err := devstack.Root()
+// run starts the stack, announces it on out once every part answers, and
+// stops it when ctx ends. dataDir empty: .data/ in the repository.
+func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dataDir string) error {
+	root, err := binpath.Root()
 	if err != nil {
 		return err
 	}
-	krokiURL := os.Getenv("KROKI_URL")
-	ports := map[string]string{"S3 store": devstack.S3Addr, "render API": devstack.APIAddr, "web UI": devstack.UIAddr}
+	if dataDir == "" {
+		dataDir = filepath.Join(root, devstack.DataDir)
+	}
+	ports := map[string]string{"S3 store": addrs.S3, "render API": addrs.API, "web UI": addrs.UI}
 	if krokiURL == "" {
-		ports["local renderer"] = devstack.KrokiAddr
+		ports["local renderer"] = addrs.Kroki
 	}
 	if err := devstack.CheckPorts(ports); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	g := devstack.NewGroup(os.Stdout)
+	g := devstack.NewGroup(out)
 	defer g.Stop()
 
-	if err := g.StartStore(ctx, root); err != nil {
+	if err := g.StartStore(ctx, addrs.S3, dataDir); err != nil {
 		return err
 	}
 	if krokiURL == "" {
-		if err := g.StartRenderer(); err != nil {
+		if err := g.StartRenderer(addrs.Kroki); err != nil {
 			return err
 		}
-		krokiURL = "http://" + devstack.KrokiAddr
+		krokiURL = "http://" + addrs.Kroki
 	}
 	bin := filepath.Join(root, "build", "dev", "render")
 	build := exec.Command("go", "build", "-o", bin, "./functions/render")
@@ -61,39 +67,39 @@ func run() error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build the render API: %w", err)
 	}
-	if err := g.Start("api", append(devstack.Env(krokiURL), "LISTEN_ADDR="+devstack.APIAddr), bin); err != nil {
+	if err := g.Start("api", append(devstack.Env(krokiURL, addrs.S3), "LISTEN_ADDR="+addrs.API), bin); err != nil {
 		return err
 	}
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := devstack.WaitFor(wait, "the render API", devstack.APIAddr); err != nil {
+	if err := devstack.WaitFor(wait, "the render API", addrs.API); err != nil {
 		return err
 	}
-	if err := g.Serve("ui", devstack.UIAddr, ui(filepath.Join(root, "web"))); err != nil {
+	if err := g.Serve("ui", addrs.UI, ui(filepath.Join(root, "web"), "http://"+addrs.API)); err != nil {
 		return err
 	}
-	example := "http://" + devstack.APIAddr + "/graphviz/svg/" + diagram.Encode([]byte("digraph G { Hello -> World }"))
-	fmt.Printf(`
+	example := "http://" + addrs.API + "/graphviz/svg/" + diagram.Encode([]byte("digraph G { Hello -> World }"))
+	fmt.Fprintf(out, `
 UML Images is running:
   web UI        http://%s
   render API    http://%s   (Kroki-compatible; try: curl %s)
   renderer      %s
-  S3 store      http://%s   (bucket %s, data in %s/)
+  S3 store      http://%s   (bucket %s, data in %s)
 Ctrl-C stops everything.
 
-`, devstack.UIAddr, devstack.APIAddr, example, krokiURL, devstack.S3Addr, devstack.Bucket, devstack.DataDir)
+`, addrs.UI, addrs.API, example, krokiURL, addrs.S3, devstack.Bucket, dataDir)
 	<-ctx.Done()
-	fmt.Println("\nstopping")
+	fmt.Fprintln(out, "stopping")
 	return nil
 }
 
 // ui serves web/ and tells the page where the API is.
-func ui(dir string) http.Handler {
+func ui(dir, apiBaseURL string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(map[string]string{"apiBaseURL": "http://" + devstack.APIAddr})
+		json.NewEncoder(w).Encode(map[string]string{"apiBaseURL": apiBaseURL})
 	})
 	mux.Handle("/", http.FileServer(http.Dir(dir)))
 	return mux

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/rie"
 )
@@ -23,7 +25,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: invoke BOOTSTRAP EVENT.json")
 		os.Exit(2)
 	}
-	out, err := run(os.Args[1], os.Args[2])
+	root, err := binpath.Root()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "invoke:", err)
+		os.Exit(1)
+	}
+	out, err := run(os.Args[1], os.Args[2], devstack.Default, os.Getenv("KROKI_URL"), filepath.Join(root, devstack.DataDir))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "invoke:", err)
 		os.Exit(1)
@@ -31,12 +38,11 @@ func main() {
 	fmt.Println(string(out))
 }
 
-func run(bootstrap, eventFile string) ([]byte, error) {
+// run invokes bootstrap with the event in eventFile, against the stack at
+// addrs (started for the duration, over dataDir, where it is not running)
+// or krokiURL.
+func run(bootstrap, eventFile string, addrs devstack.Addrs, krokiURL, dataDir string) ([]byte, error) {
 	event, err := os.ReadFile(eventFile)
-	if err != nil {
-		return nil, err
-	}
-	root, err := devstack.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -44,21 +50,20 @@ func run(bootstrap, eventFile string) ([]byte, error) {
 	defer cancel()
 	g := devstack.NewGroup(os.Stderr)
 	defer g.Stop()
-	if !devstack.Up(devstack.S3Addr) {
-		if err := g.StartStore(ctx, root); err != nil {
+	if !devstack.Up(addrs.S3) {
+		if err := g.StartStore(ctx, addrs.S3, dataDir); err != nil {
 			return nil, err
 		}
 	}
-	krokiURL := os.Getenv("KROKI_URL")
 	if krokiURL == "" {
-		krokiURL = "http://" + devstack.KrokiAddr
-		if !devstack.Up(devstack.KrokiAddr) {
-			if err := g.StartRenderer(); err != nil {
+		krokiURL = "http://" + addrs.Kroki
+		if !devstack.Up(addrs.Kroki) {
+			if err := g.StartRenderer(addrs.Kroki); err != nil {
 				return nil, err
 			}
 		}
 	}
-	emu, err := rie.Start(bootstrap, rie.Options{Env: devstack.Env(krokiURL), Logs: io.Writer(g.Prefixed("lambda"))})
+	emu, err := rie.Start(bootstrap, rie.Options{Env: devstack.Env(krokiURL, addrs.S3), Logs: io.Writer(g.Prefixed("lambda"))})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/umlimages/umlimages/internal/devstack"
+)
+
+// TestInvokeRenderEvent is `make invoke FN=render
+// EVENT=events/render-get-svg.json` with no stack running: it starts the
+// store and the renderer itself and prints a 200 with an SVG.
+func TestInvokeRenderEvent(t *testing.T) {
+	bootstrap := filepath.Join(t.TempDir(), "render", "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "../../../functions/render")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var free [2]string
+	for i := range free {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		free[i] = l.Addr().String()
+		l.Close()
+	}
+	out, err := run(bootstrap, "../../../events/render-get-svg.json", devstack.Addrs{S3: free[0], Kroki: free[1]}, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("not an API Gateway response: %s", out)
+	}
+	if resp.StatusCode != 200 || !strings.HasPrefix(strings.Join(resp.MultiValueHeaders["Content-Type"], ""), "image/svg+xml") || !strings.Contains(resp.Body, "<svg") {
+		t.Errorf("got %d %v %.200s", resp.StatusCode, resp.MultiValueHeaders["Content-Type"], resp.Body)
+	}
+}
