@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,13 +51,14 @@ func TestRunnerKillsHungEngine(t *testing.T) {
 // longer than its deadline.
 func TestRunnerBoundsConcurrency(t *testing.T) {
 	r := engine.NewRunner(1, 2*time.Second)
-	started := make(chan struct{})
-	go func() {
-		close(started)
-		r.Run(context.Background(), nil, nil, "sleep", "30")
-	}()
-	<-started
-	time.Sleep(50 * time.Millisecond)
+	marker := filepath.Join(t.TempDir(), "running")
+	go r.Run(context.Background(), nil, nil, "sh", "-c", "touch "+marker+"; sleep 30")
+	for { // wait until the first process holds the only slot
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := r.Run(ctx, nil, nil, "true")
