@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,9 +18,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/umlimages/umlimages/internal/engine"
+	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/rie"
 	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/stacktest"
 )
 
 // check asserts on one invocation's payload; the emulator answers a
@@ -66,14 +66,44 @@ func contains(parts ...string) func(*testing.T, []byte) {
 	}
 }
 
+// summary checks a health probe's answer.
+func summary(status string, checks ...string) check {
+	return func(t *testing.T, payload []byte) {
+		var sum struct {
+			Status  string `json:"status"`
+			Results []struct {
+				Checks []struct {
+					Name, Engine, Status string
+				} `json:"checks"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(payload, &sum); err != nil || len(sum.Results) == 0 {
+			t.Fatalf("not a probe summary: %s", payload)
+		}
+		if sum.Status != status {
+			t.Errorf("status %q, want %q: %s", sum.Status, status, payload)
+		}
+		seen := map[string]bool{}
+		for _, c := range sum.Results[0].Checks {
+			seen[strings.TrimSuffix(c.Name+":"+c.Engine, ":")] = c.Status == "pass"
+		}
+		for _, c := range checks {
+			if !seen[c] {
+				t.Errorf("check %s missing or failing: %s", c, payload)
+			}
+		}
+	}
+}
+
 // expectations names every event in this folder: a new event without an
 // entry fails the test.
 var expectations = map[string]check{
-	"render-get-svg.json":      apiResponse(200, "image/svg+xml", false, contains("<svg", "Hello", "World")),
-	"render-get-png.json":      apiResponse(200, "image/png", true, contains("\x89PNG")),
-	"render-post-text.json":    apiResponse(200, "image/svg+xml", false, contains("<svg", "Alice", "Bob")),
-	"render-post-json.json":    apiResponse(200, "image/svg+xml", false, contains("<svg", "Hello")),
-	"render-bad-encoding.json": apiResponse(400, "application/json", false, contains(`"code":400`, "Unable to decode the source")),
+	"healthprobe-scheduled.json": summary("pass", "health", "render:graphviz", "render:plantuml", "render:d2", "kroki:graphviz", "cached:d2"),
+	"render-get-svg.json":        apiResponse(200, "image/svg+xml", false, contains("<svg", "Hello", "World")),
+	"render-get-png.json":        apiResponse(200, "image/png", true, contains("\x89PNG")),
+	"render-post-text.json":      apiResponse(200, "image/svg+xml", false, contains("<svg", "Alice", "Bob")),
+	"render-post-json.json":      apiResponse(200, "image/svg+xml", false, contains("<svg", "Hello")),
+	"render-bad-encoding.json":   apiResponse(400, "application/json", false, contains(`"code":400`, "Unable to decode the source")),
 }
 
 func TestEveryEventUnderRIE(t *testing.T) {
@@ -82,24 +112,25 @@ func TestEveryEventUnderRIE(t *testing.T) {
 		t.Fatalf("no events: %v", err)
 	}
 	sort.Strings(files)
-	engines, missing := engine.Local(60 * time.Second)
-	if len(missing) > 0 {
-		t.Fatalf("engines missing (run `make engines`): %v", missing)
-	}
-	renderer := httptest.NewServer(engine.NewServer(engines, nil))
-	defer renderer.Close()
-	store := s3test.Start(t)
+	stack := stacktest.Start(t, stacktest.Options{})
 	env := map[string][]string{
 		"render": {
-			"KROKI_URL=" + renderer.URL,
-			"CACHE_BUCKET=" + store.Bucket(t, "events"),
+			"KROKI_URL=" + stack.Renderer.URL,
+			"CACHE_BUCKET=" + stack.Bucket,
 			"S3_FORCE_PATH_STYLE=true",
-			"AWS_ENDPOINT_URL_S3=" + store.URL,
+			"AWS_ENDPOINT_URL_S3=" + stack.S3.URL,
 			"AWS_REGION=" + s3test.Region,
 			"AWS_ACCESS_KEY_ID=" + s3test.AccessKey,
 			"AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
 		},
+		"healthprobe": {"PROBE_TIMEOUT=30s", "LATENCY_BUDGET=1m"},
 	}
+	// Events name the local stack's default addresses (`make invoke` runs
+	// them against `make dev`); here they point at this test's stack.
+	local := strings.NewReplacer(
+		"http://"+devstack.Default.API, stack.API.URL,
+		"http://"+devstack.Default.Kroki, stack.Renderer.URL,
+	)
 	emulators := map[string]*rie.Emulator{}
 	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
@@ -113,10 +144,11 @@ func TestEveryEventUnderRIE(t *testing.T) {
 				emu = start(t, fn, env[fn])
 				emulators[fn] = emu
 			}
-			event, err := os.ReadFile(file)
+			raw, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
+			event := []byte(local.Replace(string(raw)))
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			payload, err := emu.Invoke(ctx, event)

@@ -33,6 +33,9 @@ const (
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 	EnvLambdaRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
+	EnvProbeEngines     = "PROBE_ENGINES"
+	EnvProbeTimeout     = "PROBE_TIMEOUT"
+	EnvLatencyBudget    = "LATENCY_BUDGET"
 )
 
 // Defaults and bounds.
@@ -141,11 +144,7 @@ func LoadRender(getenv func(string) string) (Render, error) {
 		}
 		c.S3ForcePathStyle = b
 	}
-	if v := getenv(EnvLogLevel); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, v))
-		}
-	}
+	c.LogLevel = level(getenv, &errs)
 	if len(errs) > 0 {
 		return Render{}, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -178,4 +177,64 @@ func size(getenv func(string) string, name string, def int, errs *[]error) int {
 		return def
 	}
 	return n
+}
+
+// Probe is the health probe's configuration.
+type Probe struct {
+	// Engines to probe; empty: every type the API enables.
+	Engines          []string
+	Timeout          time.Duration
+	LatencyBudget    time.Duration
+	LogLevel         slog.Level
+	MetricsNamespace string
+	InLambda         bool
+}
+
+// LoadProbe reads the health probe's configuration.
+func LoadProbe(getenv func(string) string) (Probe, error) {
+	var errs []error
+	c := Probe{
+		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
+		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
+	}
+	if v := strings.TrimSpace(getenv(EnvProbeEngines)); v != "" {
+		for _, name := range strings.Split(v, ",") {
+			t, ok := diagram.Lookup(strings.TrimSpace(name))
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: unknown diagram type %q", EnvProbeEngines, strings.TrimSpace(name)))
+				continue
+			}
+			c.Engines = append(c.Engines, t.Name)
+		}
+	}
+	c.Timeout = duration(getenv, EnvProbeTimeout, 5*time.Second, &errs)
+	c.LatencyBudget = duration(getenv, EnvLatencyBudget, 2*time.Second, &errs)
+	c.LogLevel = level(getenv, &errs)
+	if len(errs) > 0 {
+		return Probe{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func duration(getenv func(string) string, name string, def time.Duration, errs *[]error) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not a positive duration such as 5s", name, v))
+		return def
+	}
+	return d
+}
+
+func level(getenv func(string) string, errs *[]error) slog.Level {
+	var l slog.Level
+	if v := getenv(EnvLogLevel); v != "" {
+		if err := l.UnmarshalText([]byte(v)); err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, v))
+		}
+	}
+	return l
 }

@@ -224,9 +224,9 @@ func EnsureBucket(ctx context.Context, addr string) error {
 	return nil
 }
 
-// StartRenderer serves the local Kroki-compatible renderer on addr, and
-// reports engines that are not installed.
-func (g *Group) StartRenderer(addr string) error {
+// StartRenderer serves the local Kroki-compatible renderer on addr,
+// reports engines that are not installed, and returns the types it draws.
+func (g *Group) StartRenderer(addr string) ([]string, error) {
 	engines, missing := engine.Local(20 * time.Second)
 	w := g.Prefixed("kroki")
 	for _, m := range missing {
@@ -234,5 +234,5 @@ func (g *Group) StartRenderer(addr string) error {
 	}
 	srv := engine.NewServer(engines, nil)
 	fmt.Fprintf(w, "engines: %s\n", strings.Join(srv.Types(), ", "))
-	return g.Serve("kroki", addr, srv)
+	return srv.Types(), g.Serve("kroki", addr, srv)
 }

@@ -8,42 +8,16 @@ import (
 	"image/png"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/umlimages/umlimages/internal/cache"
 	"github.com/umlimages/umlimages/internal/diagram"
-	"github.com/umlimages/umlimages/internal/engine"
-	"github.com/umlimages/umlimages/internal/kroki"
-	"github.com/umlimages/umlimages/internal/render"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/stacktest"
 )
 
-// newStack is the real local stack on loopback: the render API over the
-// local renderer with its real engines and a versitygw bucket.
 func newStack(t *testing.T) string {
 	t.Helper()
-	engines, missing := engine.Local(60 * time.Second)
-	if len(missing) > 0 {
-		t.Fatalf("engines missing (run `make engines`): %v", missing)
-	}
-	renderer := httptest.NewServer(engine.NewServer(engines, nil))
-	t.Cleanup(renderer.Close)
-	srv := s3test.Start(t)
-	store := cache.New(srv.Client(t), srv.Bucket(t, "e2e"))
-	kc := kroki.New(renderer.URL, &http.Client{}, kroki.Options{Timeout: 60 * time.Second, MaxOutput: 32 << 20})
-	enabled := map[string]bool{}
-	for _, ty := range diagram.Types() {
-		enabled[ty.Name] = true
-	}
-	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "local", Timeout: 60 * time.Second})
-	api := httptest.NewServer(render.NewHandler(svc, render.HandlerOptions{
-		MaxSourceBytes: 1 << 20, Timeout: 60 * time.Second, EnabledTypes: enabled, MetricsNamespace: "E2E",
-	}))
-	t.Cleanup(api.Close)
-	return api.URL
+	return stacktest.Start(t, stacktest.Options{}).API.URL
 }
 
 func get(t *testing.T, url string, headers ...string) (*http.Response, []byte) {
@@ -172,7 +146,8 @@ func TestEveryLocalEngineThroughTheAPI(t *testing.T) {
 }
 
 func TestSyntaxErrorsCarryTheEngineMessage(t *testing.T) {
-	api := newStack(t)
+	stack := stacktest.Start(t, stacktest.Options{})
+	api := stack.API.URL
 	cases := []struct {
 		typ, source, message string
 		line                 string
@@ -198,9 +173,13 @@ func TestSyntaxErrorsCarryTheEngineMessage(t *testing.T) {
 			}
 		})
 	}
-	resp, body := get(t, api+"/mermaid/svg/"+diagram.Encode([]byte("graph TD; a-->b")))
+	resp, body := get(t, stack.Renderer.URL+"/mermaid/svg/"+diagram.Encode([]byte("graph TD; a-->b")))
 	if resp.StatusCode != 400 || !strings.Contains(string(body), "KROKI_URL") {
 		t.Errorf("a type without a local engine: %d %s", resp.StatusCode, body)
+	}
+	resp, body = get(t, api+"/mermaid/svg/"+diagram.Encode([]byte("graph TD; a-->b")))
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "disabled") {
+		t.Errorf("the API with only local engines enabled: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -104,6 +104,7 @@ const (
 	Milliseconds = "Milliseconds"
 	Count        = "Count"
 	Bytes        = "Bytes"
+	None         = "None"
 )
 
 // MetricDef names a metric and its CloudWatch unit.

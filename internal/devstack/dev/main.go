@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,11 +55,14 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 	if err := g.StartStore(ctx, addrs.S3, dataDir); err != nil {
 		return err
 	}
+	env := []string{"LISTEN_ADDR=" + addrs.API}
 	if krokiURL == "" {
-		if err := g.StartRenderer(addrs.Kroki); err != nil {
+		types, err := g.StartRenderer(addrs.Kroki)
+		if err != nil {
 			return err
 		}
 		krokiURL = "http://" + addrs.Kroki
+		env = append(env, "ENABLED_TYPES="+strings.Join(types, ","))
 	}
 	bin := filepath.Join(root, "build", "dev", "render")
 	build := exec.Command("go", "build", "-o", bin, "./functions/render")
@@ -67,7 +71,7 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build the render API: %w", err)
 	}
-	if err := g.Start("api", append(devstack.Env(krokiURL, addrs.S3), "LISTEN_ADDR="+addrs.API), bin); err != nil {
+	if err := g.Start("api", append(devstack.Env(krokiURL, addrs.S3), env...), bin); err != nil {
 		return err
 	}
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -58,7 +58,7 @@ func run(bootstrap, eventFile string, addrs devstack.Addrs, krokiURL, dataDir st
 	if krokiURL == "" {
 		krokiURL = "http://" + addrs.Kroki
 		if !devstack.Up(addrs.Kroki) {
-			if err := g.StartRenderer(addrs.Kroki); err != nil {
+			if _, err := g.StartRenderer(addrs.Kroki); err != nil {
 				return nil, err
 			}
 		}

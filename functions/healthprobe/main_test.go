@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/config"
+	"github.com/umlimages/umlimages/internal/stacktest"
+)
+
+func TestCommand(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	cfg := config.Probe{Timeout: 30 * time.Second, LatencyBudget: time.Minute}
+	var out bytes.Buffer
+	if code := command([]string{"--url", s.API.URL, "--kroki", s.Renderer.URL, "--engines", "graphviz,d2"}, &out, io.Discard, &http.Client{}, cfg); code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out.String())
+	}
+	if !strings.Contains(out.String(), "CHECK") || !strings.Contains(out.String(), "render  graphviz") {
+		t.Errorf("table:\n%s", out.String())
+	}
+	out.Reset()
+	if code := command([]string{"--url", s.API.URL, "--json", "--engines", "graphviz"}, &out, io.Discard, &http.Client{}, cfg); code != 0 {
+		t.Fatalf("--json: exit %d", code)
+	}
+	var doc struct{ Status string }
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.Status != "pass" {
+		t.Errorf("--json document: %s (%v)", out.String(), err)
+	}
+	s.Renderer.Close()
+	if code := command([]string{"--url", s.API.URL, "--engines", "graphviz"}, io.Discard, io.Discard, &http.Client{}, cfg); code != 2 {
+		t.Errorf("renderer down: exit %d, want 2", code)
+	}
+	if code := command(nil, io.Discard, io.Discard, &http.Client{}, cfg); code != 2 {
+		t.Errorf("no --url: exit %d, want 2", code)
+	}
+}

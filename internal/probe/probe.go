@@ -1,0 +1,301 @@
+// Package probe checks the service from the outside, the way a user meets
+// it: the API's /health, a fresh canary render per engine through the
+// public API (unique per run, so never a cached answer), one known-cached
+// render, and the same canaries straight to Kroki. Checks run at once,
+// each with its own timeout, and report as a result document and as EMF
+// metric lines.
+package probe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/diagram"
+)
+
+// Status is a verdict.
+type Status string
+
+// Verdicts, best first.
+const (
+	Pass Status = "pass"
+	Warn Status = "warn"
+	Fail Status = "fail"
+)
+
+// Target is one deployment to probe.
+type Target struct {
+	Name     string `json:"name"`            // primary, standby, local
+	URL      string `json:"url"`             // the public base URL of the API
+	KrokiURL string `json:"kroki,omitempty"` // Kroki itself, where reachable
+}
+
+// Check is one check's outcome.
+type Check struct {
+	Name      string  `json:"name"` // health, render, cached, kroki
+	Engine    string  `json:"engine,omitempty"`
+	Status    Status  `json:"status"`
+	LatencyMs float64 `json:"latencyMs"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// Result is the probe of one target.
+type Result struct {
+	Target     string    `json:"target"`
+	URL        string    `json:"url"`
+	Status     Status    `json:"status"`
+	Started    time.Time `json:"started"`
+	DurationMs float64   `json:"durationMs"`
+	Checks     []Check   `json:"checks"`
+}
+
+// Options configure a Prober.
+type Options struct {
+	// Engines to probe; empty: every type the API lists as enabled that
+	// has a canary.
+	Engines []string
+	// Timeout bounds each check.
+	Timeout time.Duration
+	// LatencyBudget: a passing check slower than this makes the verdict warn
+	// (the guide's p95 alert threshold is 2 s).
+	LatencyBudget time.Duration
+}
+
+// Prober probes targets.
+type Prober struct {
+	http *http.Client
+	o    Options
+	now  func() time.Time
+}
+
+// New returns a prober using hc.
+func New(hc *http.Client, o Options) *Prober {
+	if o.Timeout == 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.LatencyBudget == 0 {
+		o.LatencyBudget = 2 * time.Second
+	}
+	return &Prober{http: hc, o: o, now: time.Now}
+}
+
+// Probe runs every check against t at once and judges the whole: fail when
+// the API is down or no render succeeds, warn when some check fails or is
+// slower than the budget, pass otherwise. It returns within the checks'
+// timeout (plus engine discovery's).
+func (p *Prober) Probe(ctx context.Context, t Target) Result {
+	start := p.now()
+	res := Result{Target: t.Name, URL: t.URL, Started: start.UTC()}
+	base := strings.TrimRight(t.URL, "/")
+	engines, discoverErr := p.engines(ctx, base)
+	nonce := newNonce()
+
+	type job struct {
+		check Check
+		run   func(context.Context) error
+	}
+	jobs := []job{{Check{Name: "health"}, func(ctx context.Context) error { return p.health(ctx, base) }}}
+	if discoverErr != nil {
+		jobs = append(jobs, job{Check{Name: "types"}, func(context.Context) error { return discoverErr }})
+	}
+	for _, c := range engines {
+		path := "/" + c.Type + "/" + string(c.Format) + "/" + diagram.Encode([]byte(fmt.Sprintf(c.Source, nonce)))
+		jobs = append(jobs, job{Check{Name: "render", Engine: c.Type}, func(ctx context.Context) error {
+			_, err := p.get(ctx, base+path)
+			return err
+		}})
+		if t.KrokiURL != "" {
+			kroki := strings.TrimRight(t.KrokiURL, "/")
+			jobs = append(jobs, job{Check{Name: "kroki", Engine: c.Type}, func(ctx context.Context) error {
+				_, err := p.get(ctx, kroki+path)
+				return err
+			}})
+		}
+	}
+	if len(engines) > 0 {
+		c := engines[0]
+		cached := base + "/" + c.Type + "/" + string(c.Format) + "/" + diagram.Encode([]byte(fmt.Sprintf(c.Source, "cached canary")))
+		jobs = append(jobs, job{Check{Name: "cached", Engine: c.Type}, func(ctx context.Context) error { return p.cached(ctx, cached) }})
+	}
+
+	res.Checks = make([]Check, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(ctx, p.o.Timeout)
+			defer cancel()
+			t0 := p.now()
+			err := j.run(cctx)
+			c := j.check
+			c.LatencyMs = float64(p.now().Sub(t0).Microseconds()) / 1000
+			c.Status = Pass
+			if err != nil {
+				c.Status, c.Error = Fail, err.Error()
+				if cctx.Err() != nil {
+					c.Error = fmt.Sprintf("timed out after %s", p.o.Timeout)
+				}
+			}
+			res.Checks[i] = c
+		})
+	}
+	wg.Wait()
+	res.Status = p.judge(res.Checks)
+	res.DurationMs = float64(p.now().Sub(start).Microseconds()) / 1000
+	return res
+}
+
+func (p *Prober) judge(checks []Check) Status {
+	var renders, rendersOK int
+	status := Pass
+	budget := float64(p.o.LatencyBudget.Milliseconds())
+	for _, c := range checks {
+		if c.Name == "render" {
+			renders++
+			if c.Status == Pass {
+				rendersOK++
+			}
+		}
+		if c.Name == "health" && c.Status == Fail && strings.HasPrefix(c.Error, "unreachable") {
+			return Fail
+		}
+		if c.Status == Fail || c.LatencyMs > budget {
+			status = Warn
+		}
+	}
+	if renders == 0 || rendersOK == 0 {
+		return Fail
+	}
+	return status
+}
+
+// engines are the canaries to render: the configured types, or those the
+// API lists as enabled.
+func (p *Prober) engines(ctx context.Context, base string) ([]Canary, error) {
+	names := p.o.Engines
+	var err error
+	if len(names) == 0 {
+		cctx, cancel := context.WithTimeout(ctx, p.o.Timeout)
+		defer cancel()
+		names, err = p.enabledTypes(cctx, base)
+	}
+	var out []Canary
+	for _, n := range names {
+		if c, ok := canaries[n]; ok {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	return out, err
+}
+
+func (p *Prober) enabledTypes(ctx context.Context, base string) ([]string, error) {
+	body, err := p.get(ctx, base+"/v1/types")
+	if err != nil {
+		return nil, fmt.Errorf("list types: %w", err)
+	}
+	var out struct {
+		Types []struct {
+			Name    string `json:"name"`
+			Enabled bool   `json:"enabled"`
+		} `json:"types"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("list types: %w", err)
+	}
+	var names []string
+	for _, t := range out.Types {
+		if t.Enabled {
+			names = append(names, t.Name)
+		}
+	}
+	return names, nil
+}
+
+// health checks the API's own verdict: unreachable or "fail" fails.
+func (p *Prober) health(ctx context.Context, base string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("unreachable: %w", err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Status string `json:"status"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h); err != nil {
+		return fmt.Errorf("answered %d without a health document", resp.StatusCode)
+	}
+	if h.Status != string(Pass) {
+		return fmt.Errorf("reports %s (HTTP %d)", h.Status, resp.StatusCode)
+	}
+	return nil
+}
+
+// cached checks the cache path: the fixed canary must be a hit (a first
+// request may store it; the second must then hit).
+func (p *Prober) cached(ctx context.Context, url string) error {
+	for range 2 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := p.http.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		if resp.Header.Get("X-Cache") == "hit" {
+			return nil
+		}
+	}
+	return errors.New("a repeated render was not served from the cache")
+}
+
+// get fetches url; a non-200 is an error carrying the response's message.
+func (p *Prober) get(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "*/*")
+	resp, err := p.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := resp.Header.Get("X-Diagram-Error")
+		if msg == "" {
+			msg = strings.TrimSpace(string(body[:min(len(body), 200)]))
+		}
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, msg)
+	}
+	return body, nil
+}
+
+func newNonce() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "probe " + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,70 @@
+// Package stacktest runs the real local stack in-process for tests: the
+// render API over the local Kroki-compatible renderer (real engines) and a
+// versitygw bucket, each on its own loopback port.
+package stacktest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/engine"
+	"github.com/umlimages/umlimages/internal/kroki"
+	"github.com/umlimages/umlimages/internal/render"
+	"github.com/umlimages/umlimages/internal/s3test"
+)
+
+// Stack is a running local stack.
+type Stack struct {
+	API      *httptest.Server // the render API
+	Renderer *httptest.Server // the local renderer; Close() it to take Kroki down
+	S3       *s3test.Server
+	Bucket   string
+}
+
+// Options adjust a Stack.
+type Options struct {
+	// Engines replace or add local engines by canonical type.
+	Engines map[string]engine.Engine
+	// Timeout is the API's per-request deadline (default 60 s).
+	Timeout time.Duration
+}
+
+// Start runs a stack until the test ends. Missing local engines fail the
+// test: `make engines` installs them.
+func Start(t testing.TB, o Options) *Stack {
+	t.Helper()
+	engines, missing := engine.Local(60 * time.Second)
+	if len(missing) > 0 {
+		t.Fatalf("engines missing (run `make engines`): %v", missing)
+	}
+	for name, e := range o.Engines {
+		engines[name] = e
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 60 * time.Second
+	}
+	renderer := httptest.NewServer(engine.NewServer(engines, nil))
+	t.Cleanup(renderer.Close)
+	srv := s3test.Start(t)
+	bucket := srv.Bucket(t, "stack")
+	store := cache.New(srv.Client(t), bucket)
+	kc := kroki.New(renderer.URL, &http.Client{}, kroki.Options{Timeout: o.Timeout, MaxOutput: 32 << 20})
+	enabled := map[string]bool{}
+	for name := range engines {
+		t, _ := diagram.Lookup(name)
+		enabled[t.Name] = true
+	}
+	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "local", Timeout: o.Timeout})
+	api := httptest.NewServer(render.NewHandler(svc, render.HandlerOptions{
+		MaxSourceBytes: 1 << 20, Timeout: o.Timeout, EnabledTypes: enabled, MetricsNamespace: "Test",
+	}))
+	t.Cleanup(api.Close)
+	return &Stack{API: api, Renderer: renderer, S3: srv, Bucket: bucket}
+}
+
+// LocalTypes are the types the local renderer draws.
+func LocalTypes() []string { return []string{"c4plantuml", "d2", "ditaa", "graphviz", "plantuml"} }
