@@ -20,7 +20,7 @@ LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines dev invoke clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines dev invoke backup clean
 
 all: build test
 
@@ -56,6 +56,14 @@ engines:
 dev: tools engines
 	@$(GO) build -o build/dev/stack ./internal/devstack/dev
 	@build/dev/stack
+
+# The local stack's S3 settings (internal/devstack): a loopback store, no secrets.
+LOCAL_S3 := AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 AWS_REGION=us-east-1 S3_FORCE_PATH_STYLE=true \
+	AWS_ACCESS_KEY_ID=devstack AWS_SECRET_ACCESS_KEY=devstack-local-only
+
+## backup: the backup command against `make dev`'s store, e.g. make backup ARGS='run --full'
+backup:
+	@$(LOCAL_S3) SOURCE_BUCKET=uml-images BACKUP_BUCKET=uml-images-backup $(GO) run ./functions/backup $(ARGS)
 
 ## build: every function's Lambda bootstrap (linux/arm64) in build/<fn>/bootstrap
 build:

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,9 +96,38 @@ func summary(status string, checks ...string) check {
 	}
 }
 
+// outcome checks a backup's answer.
+func outcome(action, kind string) check {
+	return func(t *testing.T, payload []byte) {
+		var out struct {
+			Action string `json:"action"`
+			OK     bool   `json:"ok"`
+			Run    *struct {
+				Kind    string `json:"kind"`
+				Objects int    `json:"objects"`
+			} `json:"run"`
+			Verify *struct {
+				Checked int `json:"checked"`
+			} `json:"verify"`
+		}
+		if err := json.Unmarshal(payload, &out); err != nil || out.Action != action || !out.OK {
+			t.Fatalf("not a good %s outcome: %s", action, payload)
+		}
+		if kind != "" && (out.Run == nil || out.Run.Kind != kind) {
+			t.Errorf("run kind: %s, want %s", payload, kind)
+		}
+		if action == "verify" && (out.Verify == nil || out.Verify.Checked == 0) {
+			t.Errorf("verify checked nothing: %s", payload)
+		}
+	}
+}
+
 // expectations names every event in this folder: a new event without an
 // entry fails the test.
 var expectations = map[string]check{
+	"backup-full.json":           outcome("backup", "full"),
+	"backup-incremental.json":    outcome("backup", "incremental"),
+	"backup-verify.json":         outcome("verify", ""),
 	"healthprobe-scheduled.json": summary("pass", "health", "render:graphviz", "render:plantuml", "render:d2", "kroki:graphviz", "cached:d2"),
 	"render-get-svg.json":        apiResponse(200, "image/svg+xml", false, contains("<svg", "Hello", "World")),
 	"render-get-png.json":        apiResponse(200, "image/png", true, contains("\x89PNG")),
@@ -113,6 +143,13 @@ func TestEveryEventUnderRIE(t *testing.T) {
 	}
 	sort.Strings(files)
 	stack := stacktest.Start(t, stacktest.Options{})
+	// User data for the backup events: a saved diagram.
+	resp, err := http.Post(stack.API.URL+"/v1/diagrams", "application/json",
+		strings.NewReader(`{"diagram_type":"graphviz","diagram_source":"digraph { saved -> backed_up }"}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("save a diagram: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	env := map[string][]string{
 		"render": {
 			"KROKI_URL=" + stack.Renderer.URL,
@@ -124,6 +161,15 @@ func TestEveryEventUnderRIE(t *testing.T) {
 			"AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
 		},
 		"healthprobe": {"PROBE_TIMEOUT=30s", "LATENCY_BUDGET=1m"},
+		"backup": {
+			"SOURCE_BUCKET=" + stack.Bucket,
+			"BACKUP_BUCKET=" + stack.S3.Bucket(t, "vault"),
+			"S3_FORCE_PATH_STYLE=true",
+			"AWS_ENDPOINT_URL_S3=" + stack.S3.URL,
+			"AWS_REGION=" + s3test.Region,
+			"AWS_ACCESS_KEY_ID=" + s3test.AccessKey,
+			"AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
+		},
 	}
 	// Events name the local stack's default addresses (`make invoke` runs
 	// them against `make dev`); here they point at this test's stack.

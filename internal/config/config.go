@@ -33,6 +33,10 @@ const (
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 	EnvLambdaRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
+	EnvSourceBucket     = "SOURCE_BUCKET"
+	EnvBackupBucket     = "BACKUP_BUCKET"
+	EnvBackupRegion     = "BACKUP_REGION"
+	EnvBackupWorkers    = "BACKUP_CONCURRENCY"
 	EnvProbeEngines     = "PROBE_ENGINES"
 	EnvProbeTimeout     = "PROBE_TIMEOUT"
 	EnvLatencyBudget    = "LATENCY_BUDGET"
@@ -137,13 +141,7 @@ func LoadRender(getenv func(string) string) (Render, error) {
 			c.EnabledTypes[t.Name] = true
 		}
 	}
-	if v := getenv(EnvS3ForcePathStyle); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q is not true or false", EnvS3ForcePathStyle, v))
-		}
-		c.S3ForcePathStyle = b
-	}
+	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
 	c.LogLevel = level(getenv, &errs)
 	if len(errs) > 0 {
 		return Render{}, fmt.Errorf("config: %w", errors.Join(errs...))
@@ -237,4 +235,57 @@ func level(getenv func(string) string, errs *[]error) slog.Level {
 		}
 	}
 	return l
+}
+
+// Backup is the backup function's configuration.
+type Backup struct {
+	SourceBucket string
+	BackupBucket string
+	// BackupRegion is the backup bucket's region (the standby's), when it
+	// differs from AWS_REGION.
+	BackupRegion     string
+	Concurrency      int
+	S3ForcePathStyle bool
+	LogLevel         slog.Level
+	MetricsNamespace string
+	InLambda         bool
+}
+
+// LoadBackup reads the backup function's configuration.
+func LoadBackup(getenv func(string) string) (Backup, error) {
+	var errs []error
+	c := Backup{
+		SourceBucket:     getenv(EnvSourceBucket),
+		BackupBucket:     getenv(EnvBackupBucket),
+		BackupRegion:     getenv(EnvBackupRegion),
+		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
+		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
+	}
+	for name, v := range map[string]string{EnvSourceBucket: c.SourceBucket, EnvBackupBucket: c.BackupBucket} {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required", name))
+		}
+	}
+	if c.SourceBucket != "" && c.SourceBucket == c.BackupBucket {
+		errs = append(errs, fmt.Errorf("%s and %s must differ", EnvSourceBucket, EnvBackupBucket))
+	}
+	c.Concurrency = size(getenv, EnvBackupWorkers, 16, &errs)
+	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
+	c.LogLevel = level(getenv, &errs)
+	if len(errs) > 0 {
+		return Backup{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func boolean(getenv func(string) string, name string, errs *[]error) bool {
+	v := getenv(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not true or false", name, v))
+	}
+	return b
 }

@@ -42,6 +42,8 @@ var Default = Addrs{S3: "127.0.0.1:9000", Kroki: "127.0.0.1:8000", API: "127.0.0
 // 127.0.0.1 and hold no data of value: they are not secrets.
 const (
 	Bucket    = "uml-images"
+	// BackupBucket receives `make backup` runs on the local stack.
+	BackupBucket = "uml-images-backup"
 	AccessKey = "devstack"
 	SecretKey = "devstack-local-only"
 	Region    = "us-east-1"
@@ -207,7 +209,7 @@ func (g *Group) StartStore(ctx context.Context, addr, dataDir string) error {
 	return EnsureBucket(ctx, addr)
 }
 
-// EnsureBucket creates the local bucket unless it exists.
+// EnsureBucket creates the local buckets unless they exist.
 func EnsureBucket(ctx context.Context, addr string) error {
 	client := s3.New(s3.Options{
 		Region:       Region,
@@ -215,11 +217,13 @@ func EnsureBucket(ctx context.Context, addr string) error {
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 	})
-	_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(Bucket)})
-	var owned *types.BucketAlreadyOwnedByYou
-	var exists *types.BucketAlreadyExists
-	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
-		return fmt.Errorf("create bucket %s: %w", Bucket, err)
+	for _, b := range []string{Bucket, BackupBucket} {
+		_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)})
+		var owned *types.BucketAlreadyOwnedByYou
+		var exists *types.BucketAlreadyExists
+		if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+			return fmt.Errorf("create bucket %s: %w", b, err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,60 @@
+// Command backup backs the data bucket up into the backup bucket. In
+// Lambda the EventBridge schedules run it (incremental every 5 minutes,
+// full daily at 02:00 UTC) and operators send it manual events; elsewhere
+// it is the guide's backup-restore.sh:
+//
+//	backup run [--full] | list | verify [RUN] | restore RUN --to BUCKET[/PREFIX] [--overwrite]
+//
+// configured by SOURCE_BUCKET, BACKUP_BUCKET and the AWS SDK's variables.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/umlimages/umlimages/internal/backup"
+	"github.com/umlimages/umlimages/internal/config"
+	"github.com/umlimages/umlimages/internal/obs"
+)
+
+func main() {
+	cfg, err := config.LoadBackup(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "backup:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "backup: aws config:", err)
+		os.Exit(2)
+	}
+	obs.TraceAWS(&awsCfg)
+	src := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3ForcePathStyle })
+	dst := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.UsePathStyle = cfg.S3ForcePathStyle
+		if cfg.BackupRegion != "" {
+			o.Region = cfg.BackupRegion
+		}
+	})
+	opts := backup.Options{Concurrency: cfg.Concurrency}
+	if cfg.InLambda {
+		b := backup.New(src, cfg.SourceBucket, dst, cfg.BackupBucket, opts)
+		rep := backup.NewReporter(obs.NewLogger(os.Stdout, cfg.LogLevel), cfg.MetricsNamespace)
+		lambda.Start(func(ctx context.Context, ev backup.Event) (backup.Outcome, error) {
+			return backup.Handle(ctx, b, rep, ev)
+		})
+		return
+	}
+	opts.Progress = backup.NewProgress(os.Stderr, backup.IsTerminal(os.Stderr))
+	b := backup.New(src, cfg.SourceBucket, dst, cfg.BackupBucket, opts)
+	os.Exit(backup.Command(ctx, os.Args[1:], os.Stdout, os.Stderr, b))
+}

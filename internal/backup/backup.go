@@ -1,0 +1,576 @@
+package backup
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+)
+
+// Defaults.
+const (
+	DefaultConcurrency = 16
+	// MaxCopyObject is the largest object one CopyObject may copy (5 GB);
+	// larger ones are copied in parts.
+	MaxCopyObject = 5 << 30
+	// DefaultPartSize is the part size of multipart copies.
+	DefaultPartSize = 512 << 20
+)
+
+// Progress hears of work as it is done.
+type Progress interface {
+	Start(what string, objects int, bytes int64)
+	Add(objects int, bytes int64)
+	Done()
+}
+
+type noProgress struct{}
+
+func (noProgress) Start(string, int, int64) {}
+func (noProgress) Add(int, int64)           {}
+func (noProgress) Done()                    {}
+
+// Options configure a Backup.
+type Options struct {
+	Concurrency int
+	// MultipartThreshold: objects larger than this are copied in parts of
+	// PartSize (defaults: MaxCopyObject, DefaultPartSize).
+	MultipartThreshold int64
+	PartSize           int64
+	Progress           Progress
+}
+
+// Backup backs the source bucket up into the backup bucket. The two
+// clients may be in different regions: src is the source's region (reads,
+// restores), dst the backup bucket's (copies, manifests).
+type Backup struct {
+	src, dst             *s3.Client
+	srcBucket, dstBucket string
+	o                    Options
+	now                  func() time.Time
+}
+
+// New returns a Backup.
+func New(src *s3.Client, srcBucket string, dst *s3.Client, dstBucket string, o Options) *Backup {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MultipartThreshold <= 0 {
+		o.MultipartThreshold = MaxCopyObject
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
+	}
+	return &Backup{src: src, dst: dst, srcBucket: srcBucket, dstBucket: dstBucket, o: o, now: time.Now}
+}
+
+// Run backs up: a full run copies every object; an incremental run copies
+// what is new or changed since the last run and records deletions (with no
+// full run yet, it runs full). The manifest is written last.
+func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
+	started := b.now().UTC()
+	manifests, err := b.manifests(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	prev := State{}
+	base := ""
+	if kind == Incremental {
+		if ms, err := chain(manifests, ""); err == nil {
+			prev, base = compose(ms), ms[len(ms)-1].Run
+		} else {
+			kind = Full
+		}
+	}
+	m := Manifest{Run: runID(started, kind), Kind: kind, Base: base, Source: b.srcBucket, Started: started}
+	listed, err := b.list(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	var todo []types.Object
+	var todoBytes int64
+	for _, o := range listed {
+		old, ok := prev[aws.ToString(o.Key)]
+		if kind == Full || !ok || old.ETag != aws.ToString(o.ETag) || old.Size != aws.ToInt64(o.Size) {
+			todo = append(todo, o)
+			todoBytes += aws.ToInt64(o.Size)
+		}
+	}
+	b.o.Progress.Start("copy "+m.Run, len(todo), todoBytes)
+	defer b.o.Progress.Done()
+	entries := make([]*Entry, len(todo))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.Concurrency)
+	for i, o := range todo {
+		g.Go(func() error {
+			e, err := b.backupObject(gctx, m.Run, o)
+			if err != nil {
+				return err
+			}
+			entries[i] = e
+			if e != nil {
+				b.o.Progress.Add(1, e.Size)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Manifest{}, fmt.Errorf("backup %s: %w", m.Run, err)
+	}
+	gone := map[string]bool{} // deleted between the listing and the copy
+	for i, e := range entries {
+		if e == nil {
+			gone[aws.ToString(todo[i].Key)] = true
+			continue
+		}
+		m.Objects = append(m.Objects, *e)
+		m.Bytes += e.Size
+	}
+	if kind == Incremental {
+		present := map[string]bool{}
+		for _, o := range listed {
+			if k := aws.ToString(o.Key); !gone[k] {
+				present[k] = true
+			}
+		}
+		for key := range prev {
+			if !present[key] {
+				m.Deleted = append(m.Deleted, key)
+			}
+		}
+		sort.Strings(m.Deleted)
+	}
+	m.Finished = b.now().UTC()
+	if err := b.putManifest(ctx, m); err != nil {
+		return Manifest{}, fmt.Errorf("backup %s: write manifest: %w", m.Run, err)
+	}
+	return m, nil
+}
+
+// list lists the source bucket, every page.
+func (b *Backup) list(ctx context.Context) ([]types.Object, error) {
+	var out []types.Object
+	p := s3.NewListObjectsV2Paginator(b.src, &s3.ListObjectsV2Input{Bucket: &b.srcBucket})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", b.srcBucket, err)
+		}
+		out = append(out, page.Contents...)
+	}
+	return out, nil
+}
+
+// backupObject copies one listed object into the run's prefix; nil when it
+// was deleted since the listing. If it changed since, the new content is
+// copied and recorded.
+func (b *Backup) backupObject(ctx context.Context, run string, o types.Object) (*Entry, error) {
+	key := aws.ToString(o.Key)
+	e := &Entry{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag), LastModified: aws.ToTime(o.LastModified).UTC(), Location: runPrefix + run + "/" + key}
+	for attempt := 0; ; attempt++ {
+		sum, version, err := b.copy(ctx, b.dst, b.srcBucket, key, e.ETag, e.Size, b.dstBucket, e.Location)
+		if err == nil {
+			e.SHA256, e.VersionID = sum, version
+			return e, nil
+		}
+		if isNotFound(err) {
+			return nil, nil
+		}
+		if !isPreconditionFailed(err) || attempt == 2 {
+			return nil, fmt.Errorf("copy %s: %w", key, err)
+		}
+		// Changed since the listing: back up what is there now.
+		head, err := b.src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.srcBucket, Key: &key})
+		if err != nil {
+			if isNotFound(err) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("head %s: %w", key, err)
+		}
+		e.Size, e.ETag, e.LastModified = aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), aws.ToTime(head.LastModified).UTC()
+	}
+}
+
+// copy copies srcBucket/srcKey (as long as its ETag is still etag) to
+// dstBucket/dstKey through client, server-side, and returns the content's
+// SHA-256 (hex) and the source's version id.
+func (b *Backup) copy(ctx context.Context, client *s3.Client, srcBucket, srcKey, etag string, size int64, dstBucket, dstKey string) (string, string, error) {
+	source := copySource(srcBucket, srcKey)
+	if size > b.o.MultipartThreshold {
+		return b.copyParts(ctx, client, srcBucket, srcKey, etag, size, dstBucket, dstKey)
+	}
+	out, err := client.CopyObject(ctx, &s3.CopyObjectInput{
+		Bucket:            &dstBucket,
+		Key:               &dstKey,
+		CopySource:        &source,
+		CopySourceIfMatch: &etag,
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
+	if err != nil {
+		return "", "", err
+	}
+	version := aws.ToString(out.CopySourceVersionId)
+	if out.CopyObjectResult != nil && out.CopyObjectResult.ChecksumSHA256 != nil {
+		if raw, err := base64.StdEncoding.DecodeString(*out.CopyObjectResult.ChecksumSHA256); err == nil && len(raw) == sha256.Size {
+			return hex.EncodeToString(raw), version, nil
+		}
+	}
+	sum, err := b.hash(ctx, client, dstBucket, dstKey)
+	return sum, version, err
+}
+
+// copyParts copies a large object with UploadPartCopy, then hashes the
+// copy (S3 gives no whole-object SHA-256 for parts).
+func (b *Backup) copyParts(ctx context.Context, client *s3.Client, srcBucket, srcKey, etag string, size int64, dstBucket, dstKey string) (string, string, error) {
+	source := copySource(srcBucket, srcKey)
+	up, err := client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &dstBucket, Key: &dstKey})
+	if err != nil {
+		return "", "", err
+	}
+	abort := func() {
+		client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: &dstBucket, Key: &dstKey, UploadId: up.UploadId})
+	}
+	var parts []types.CompletedPart
+	var version string
+	for n, off := int32(1), int64(0); off < size; n, off = n+1, off+b.o.PartSize {
+		end := min(off+b.o.PartSize, size) - 1
+		out, err := client.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+			Bucket: &dstBucket, Key: &dstKey, UploadId: up.UploadId, PartNumber: aws.Int32(n),
+			CopySource: &source, CopySourceIfMatch: &etag, CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
+		})
+		if err != nil {
+			abort()
+			return "", "", err
+		}
+		version = aws.ToString(out.CopySourceVersionId)
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.CopyPartResult.ETag})
+	}
+	if _, err := client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &dstBucket, Key: &dstKey, UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	}); err != nil {
+		abort()
+		return "", "", err
+	}
+	sum, err := b.hash(ctx, client, dstBucket, dstKey)
+	return sum, version, err
+}
+
+// hash reads an object and returns its SHA-256, hex.
+func (b *Backup) hash(ctx context.Context, client *s3.Client, bucket, key string) (string, error) {
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return "", err
+	}
+	defer out.Body.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, out.Body); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// copySource is the x-amz-copy-source value: bucket/key, URL-encoded.
+func copySource(bucket, key string) string {
+	segs := strings.Split(key, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return bucket + "/" + strings.Join(segs, "/")
+}
+
+func (b *Backup) putManifest(ctx context.Context, m Manifest) error {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	key := manifestKey(m.Run)
+	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &b.dstBucket, Key: &key, Body: bytes.NewReader(body),
+		ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
+	return err
+}
+
+// manifests reads every manifest, sorted by run.
+func (b *Backup) manifests(ctx context.Context) ([]Manifest, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(manifestPrefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list manifests: %w", err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	sort.Strings(keys)
+	ms := make([]Manifest, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.Concurrency)
+	for i, key := range keys {
+		g.Go(func() error {
+			out, err := b.dst.GetObject(gctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: &key})
+			if err != nil {
+				return fmt.Errorf("read manifest %s: %w", runFromManifestKey(key), err)
+			}
+			defer out.Body.Close()
+			if err := json.NewDecoder(out.Body).Decode(&ms[i]); err != nil {
+				return fmt.Errorf("read manifest %s: %w", runFromManifestKey(key), err)
+			}
+			return nil
+		})
+	}
+	return ms, g.Wait()
+}
+
+// Summary describes one run, for list.
+type Summary struct {
+	Run      string    `json:"run"`
+	Kind     Kind      `json:"kind"`
+	Finished time.Time `json:"finished"`
+	Objects  int       `json:"objects"`
+	Bytes    int64     `json:"bytes"`
+	Deleted  int       `json:"deleted"`
+}
+
+// List summarises every completed run, oldest first.
+func (b *Backup) List(ctx context.Context) ([]Summary, error) {
+	ms, err := b.manifests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, len(ms))
+	for i, m := range ms {
+		out[i] = Summary{Run: m.Run, Kind: m.Kind, Finished: m.Finished, Objects: len(m.Objects), Bytes: m.Bytes, Deleted: len(m.Deleted)}
+	}
+	return out, nil
+}
+
+// NewestAge is how long ago the newest run finished; ok is false when
+// there is none.
+func (b *Backup) NewestAge(ctx context.Context) (age time.Duration, ok bool, err error) {
+	ms, err := b.manifests(ctx)
+	if err != nil || len(ms) == 0 {
+		return 0, false, err
+	}
+	return b.now().Sub(ms[len(ms)-1].Finished), true, nil
+}
+
+// Problem is one object that failed verification.
+type Problem struct {
+	Key      string `json:"key"`
+	Location string `json:"location"`
+	Reason   string `json:"reason"` // missing, corrupt
+}
+
+// VerifyReport is what verify found.
+type VerifyReport struct {
+	Run      string    `json:"run"`
+	Checked  int       `json:"checked"`
+	Bytes    int64     `json:"bytes"`
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Verify reads back every object of the point in time of run (empty: the
+// newest) and checks it against its recorded SHA-256.
+func (b *Backup) Verify(ctx context.Context, run string) (VerifyReport, error) {
+	st, run, err := b.State(ctx, run)
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	rep := VerifyReport{Run: run}
+	keys := st.Keys()
+	var total int64
+	for _, k := range keys {
+		total += st[k].Size
+	}
+	b.o.Progress.Start("verify "+run, len(keys), total)
+	defer b.o.Progress.Done()
+	problems := make([]*Problem, len(keys))
+	var checked atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.Concurrency)
+	for i, k := range keys {
+		e := st[k]
+		g.Go(func() error {
+			sum, err := b.hash(gctx, b.dst, b.dstBucket, e.Location)
+			switch {
+			case isNotFound(err):
+				problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "missing"}
+			case err != nil:
+				return fmt.Errorf("verify %s: %w", e.Key, err)
+			case sum != e.SHA256:
+				problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "corrupt"}
+			}
+			checked.Add(1)
+			b.o.Progress.Add(1, e.Size)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return VerifyReport{}, err
+	}
+	rep.Checked, rep.Bytes = int(checked.Load()), total
+	for _, p := range problems {
+		if p != nil {
+			rep.Problems = append(rep.Problems, *p)
+		}
+	}
+	return rep, nil
+}
+
+// State is the source bucket as of run (empty: the newest run), and the
+// run's id.
+func (b *Backup) State(ctx context.Context, run string) (State, string, error) {
+	ms, err := b.manifests(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := chain(ms, run)
+	if err != nil {
+		return nil, "", err
+	}
+	return compose(c), c[len(c)-1].Run, nil
+}
+
+// RestoreReport is what a restore did.
+type RestoreReport struct {
+	Run       string   `json:"run"`
+	Restored  int      `json:"restored"`
+	Unchanged int      `json:"unchanged"`
+	KeptNewer []string `json:"keptNewer,omitempty"`
+	Bytes     int64    `json:"bytes"`
+}
+
+// Restore rebuilds bucket (under prefix) as of run: every object of that
+// point in time is copied back unless the target already holds the same
+// content (so a second restore changes nothing) or a newer object (kept
+// unless overwrite).
+func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwrite bool) (RestoreReport, error) {
+	st, run, err := b.State(ctx, run)
+	if err != nil {
+		return RestoreReport{}, err
+	}
+	rep := RestoreReport{Run: run}
+	keys := st.Keys()
+	var total int64
+	for _, k := range keys {
+		total += st[k].Size
+	}
+	b.o.Progress.Start("restore "+run, len(keys), total)
+	defer b.o.Progress.Done()
+	type outcome struct {
+		restored, newer bool
+	}
+	outcomes := make([]outcome, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.Concurrency)
+	for i, k := range keys {
+		e := st[k]
+		g.Go(func() error {
+			target := prefix + e.Key
+			same, newer, err := b.compare(gctx, bucket, target, e)
+			if err != nil {
+				return fmt.Errorf("restore %s: %w", e.Key, err)
+			}
+			if !same && (!newer || overwrite) {
+				head, err := b.dst.HeadObject(gctx, &s3.HeadObjectInput{Bucket: &b.dstBucket, Key: &e.Location})
+				if err != nil {
+					return fmt.Errorf("restore %s: backup copy: %w", e.Key, err)
+				}
+				if _, _, err := b.copy(gctx, b.src, b.dstBucket, e.Location, aws.ToString(head.ETag), e.Size, bucket, target); err != nil {
+					return fmt.Errorf("restore %s: %w", e.Key, err)
+				}
+				outcomes[i].restored = true
+			}
+			outcomes[i].newer = !same && newer && !overwrite
+			b.o.Progress.Add(1, e.Size)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return RestoreReport{}, err
+	}
+	for i, o := range outcomes {
+		switch {
+		case o.restored:
+			rep.Restored++
+			rep.Bytes += st[keys[i]].Size
+		case o.newer:
+			rep.KeptNewer = append(rep.KeptNewer, keys[i])
+		default:
+			rep.Unchanged++
+		}
+	}
+	return rep, nil
+}
+
+// compare tells whether bucket/key already holds e's content, and whether
+// what it holds is newer than e.
+func (b *Backup) compare(ctx context.Context, bucket, key string, e Entry) (same, newer bool, err error) {
+	head, err := b.src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
+	if isNotFound(err) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
+	}
+	// HTTP dates have whole seconds: an object from the same second as the
+	// backed-up one may be newer, so it counts as newer (kept).
+	newer = !aws.ToTime(head.LastModified).Before(e.LastModified.Truncate(time.Second))
+	if aws.ToInt64(head.ContentLength) != e.Size {
+		return false, newer, nil
+	}
+	if c := aws.ToString(head.ChecksumSHA256); c != "" && !strings.Contains(c, "-") {
+		raw, err := base64.StdEncoding.DecodeString(c)
+		if err == nil {
+			return hex.EncodeToString(raw) == e.SHA256, newer, nil
+		}
+	}
+	sum, err := b.hash(ctx, b.src, bucket, key)
+	if err != nil {
+		return false, false, err
+	}
+	return sum == e.SHA256, newer, nil
+}
+
+func isNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	return errors.As(err, &nsk) || errors.As(err, &nf) || statusCode(err) == http.StatusNotFound
+}
+
+func isPreconditionFailed(err error) bool {
+	var ae smithy.APIError
+	return statusCode(err) == http.StatusPreconditionFailed || (errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed")
+}
+
+func statusCode(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
