@@ -41,12 +41,12 @@ var Default = Addrs{S3: "127.0.0.1:9000", Kroki: "127.0.0.1:8000", API: "127.0.0
 // The local stack's fixed settings. The credentials guard a store bound to
 // 127.0.0.1 and hold no data of value: they are not secrets.
 const (
-	Bucket    = "uml-images"
+	Bucket = "uml-images"
 	// BackupBucket receives `make backup` runs on the local stack.
 	BackupBucket = "uml-images-backup"
-	AccessKey = "devstack"
-	SecretKey = "devstack-local-only"
-	Region    = "us-east-1"
+	AccessKey    = "devstack"
+	SecretKey    = "devstack-local-only"
+	Region       = "us-east-1"
 	// DataDir holds the store's objects, under the repository (git-ignored).
 	DataDir = ".data"
 )
