@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/umlimages/umlimages/internal/awstest"
 	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/rie"
 	"github.com/umlimages/umlimages/internal/s3test"
@@ -122,9 +123,28 @@ func outcome(action, kind string) check {
 	}
 }
 
+// report checks a failover report.
+func report(outcome, active string) check {
+	return func(t *testing.T, payload []byte) {
+		var rep struct {
+			Outcome string `json:"outcome"`
+			After   struct {
+				Active string `json:"active"`
+			} `json:"after"`
+		}
+		if err := json.Unmarshal(payload, &rep); err != nil || rep.Outcome != outcome || rep.After.Active != active {
+			t.Fatalf("report: %s; want %s with %s serving", payload, outcome, active)
+		}
+	}
+}
+
 // expectations names every event in this folder: a new event without an
-// entry fails the test.
+// entry fails the test. Events run in name order against one stack.
 var expectations = map[string]check{
+	"failback-manual.json":       report("stayed", "primary"),
+	"failover-alarm.json":        report("switched", "standby"),
+	"failover-manual.json":       report("stayed", "standby"),
+	"failover-status.json":       report("stayed", "standby"),
 	"backup-full.json":           outcome("backup", "full"),
 	"backup-incremental.json":    outcome("backup", "incremental"),
 	"backup-verify.json":         outcome("verify", ""),
@@ -150,6 +170,11 @@ func TestEveryEventUnderRIE(t *testing.T) {
 		t.Fatalf("save a diagram: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	weight := func(w int64) *int64 { return &w }
+	route53 := awstest.NewRoute53(t, "Z0EXAMPLE",
+		awstest.RecordSet{Name: "diagrams.example.com.", Type: "CNAME", SetIdentifier: "primary", Weight: weight(100), TTL: 60, Values: []string{"primary.example.net"}},
+		awstest.RecordSet{Name: "diagrams.example.com.", Type: "CNAME", SetIdentifier: "standby", Weight: weight(0), TTL: 60, Values: []string{"standby.example.net"}},
+	)
 	env := map[string][]string{
 		"render": {
 			"KROKI_URL=" + stack.Renderer.URL,
@@ -161,6 +186,25 @@ func TestEveryEventUnderRIE(t *testing.T) {
 			"AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
 		},
 		"healthprobe": {"PROBE_TIMEOUT=30s", "LATENCY_BUDGET=1m"},
+		"failover": {
+			"HOSTED_ZONE_ID=Z0EXAMPLE",
+			"RECORD_NAME=diagrams.example.com.",
+			"PRIMARY_TARGET=primary.example.net",
+			"STANDBY_TARGET=standby.example.net",
+			"PRIMARY_PROBE_URL=" + stack.API.URL,
+			"STANDBY_PROBE_URL=" + stack.API.URL,
+			"MIN_DWELL=0s",
+			"PROBE_TIMEOUT=30s",
+			"STATE_BUCKET=" + stack.S3.Bucket(t, "failover-state"),
+			"TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:uml-images-critical",
+			"S3_FORCE_PATH_STYLE=true",
+			"AWS_ENDPOINT_URL_S3=" + stack.S3.URL,
+			"AWS_ENDPOINT_URL_ROUTE_53=" + route53.URL,
+			"AWS_ENDPOINT_URL_SNS=" + awstest.NewSNS(t).URL,
+			"AWS_REGION=" + s3test.Region,
+			"AWS_ACCESS_KEY_ID=" + s3test.AccessKey,
+			"AWS_SECRET_ACCESS_KEY=" + s3test.SecretKey,
+		},
 		"backup": {
 			"SOURCE_BUCKET=" + stack.Bucket,
 			"BACKUP_BUCKET=" + stack.S3.Bucket(t, "vault"),
@@ -185,6 +229,9 @@ func TestEveryEventUnderRIE(t *testing.T) {
 				t.Fatalf("events/%s has no expectation in events_test.go", file)
 			}
 			fn, _, _ := strings.Cut(file, "-")
+			if fn == "failback" {
+				fn = "failover"
+			}
 			emu, ok := emulators[fn]
 			if !ok {
 				emu = start(t, fn, env[fn])
@@ -209,6 +256,11 @@ func TestEveryEventUnderRIE(t *testing.T) {
 	}
 	for _, emu := range emulators {
 		emu.Stop()
+	}
+	for _, rs := range route53.Records() {
+		if want := map[string]int64{"primary": 0, "standby": 100}[rs.SetIdentifier]; *rs.Weight != want {
+			t.Errorf("after the failover events, %s weighs %d, want %d", rs.SetIdentifier, *rs.Weight, want)
+		}
 	}
 }
 

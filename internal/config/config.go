@@ -37,6 +37,16 @@ const (
 	EnvBackupBucket     = "BACKUP_BUCKET"
 	EnvBackupRegion     = "BACKUP_REGION"
 	EnvBackupWorkers    = "BACKUP_CONCURRENCY"
+	EnvHostedZoneID     = "HOSTED_ZONE_ID"
+	EnvRecordName       = "RECORD_NAME"
+	EnvPrimaryTarget    = "PRIMARY_TARGET"
+	EnvStandbyTarget    = "STANDBY_TARGET"
+	EnvPrimaryProbeURL  = "PRIMARY_PROBE_URL"
+	EnvStandbyProbeURL  = "STANDBY_PROBE_URL"
+	EnvMinDwell         = "MIN_DWELL"
+	EnvStateBucket      = "STATE_BUCKET"
+	EnvTopicARN         = "TOPIC_ARN"
+	EnvSyncTimeout      = "SYNC_TIMEOUT"
 	EnvProbeEngines     = "PROBE_ENGINES"
 	EnvProbeTimeout     = "PROBE_TIMEOUT"
 	EnvLatencyBudget    = "LATENCY_BUDGET"
@@ -288,4 +298,70 @@ func boolean(getenv func(string) string, name string, errs *[]error) bool {
 		*errs = append(*errs, fmt.Errorf("%s: %q is not true or false", name, v))
 	}
 	return b
+}
+
+// Failover is the failover function's configuration.
+type Failover struct {
+	HostedZoneID     string
+	RecordName       string
+	PrimaryTarget    string
+	StandbyTarget    string
+	PrimaryProbeURL  string
+	StandbyProbeURL  string
+	MinDwell         time.Duration
+	StateBucket      string
+	TopicARN         string
+	SyncTimeout      time.Duration
+	S3ForcePathStyle bool
+	ProbeTimeout     time.Duration
+	LogLevel         slog.Level
+	InLambda         bool
+}
+
+// LoadFailover reads the failover function's configuration.
+func LoadFailover(getenv func(string) string) (Failover, error) {
+	var errs []error
+	c := Failover{
+		HostedZoneID:    getenv(EnvHostedZoneID),
+		RecordName:      getenv(EnvRecordName),
+		PrimaryTarget:   getenv(EnvPrimaryTarget),
+		StandbyTarget:   getenv(EnvStandbyTarget),
+		PrimaryProbeURL: getenv(EnvPrimaryProbeURL),
+		StandbyProbeURL: getenv(EnvStandbyProbeURL),
+		StateBucket:     getenv(EnvStateBucket),
+		TopicARN:        getenv(EnvTopicARN),
+		InLambda:        getenv(EnvLambdaRuntimeAPI) != "",
+	}
+	for _, req := range []struct{ name, v string }{
+		{EnvHostedZoneID, c.HostedZoneID}, {EnvRecordName, c.RecordName}, {EnvPrimaryTarget, c.PrimaryTarget},
+		{EnvStandbyTarget, c.StandbyTarget}, {EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL},
+		{EnvStateBucket, c.StateBucket},
+	} {
+		if req.v == "" {
+			errs = append(errs, fmt.Errorf("%s is required", req.name))
+		}
+	}
+	for _, u := range []struct{ name, v string }{{EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL}} {
+		if u.v != "" {
+			if err := checkURL(u.v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", u.name, err))
+			}
+		}
+	}
+	c.MinDwell = durationOrZero(getenv, EnvMinDwell, 15*time.Minute, &errs)
+	c.SyncTimeout = duration(getenv, EnvSyncTimeout, 3*time.Minute, &errs)
+	c.ProbeTimeout = duration(getenv, EnvProbeTimeout, 5*time.Second, &errs)
+	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
+	c.LogLevel = level(getenv, &errs)
+	if len(errs) > 0 {
+		return Failover{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func durationOrZero(getenv func(string) string, name string, def time.Duration, errs *[]error) time.Duration {
+	if getenv(name) == "0" || getenv(name) == "0s" {
+		return 0
+	}
+	return duration(getenv, name, def, errs)
 }
