@@ -1,0 +1,74 @@
+package infra
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Zone is the environment's hosted zone.
+func Zone(scope constructs.Construct, id string, e Env) awsroute53.IHostedZone {
+	return awsroute53.HostedZone_FromHostedZoneAttributes(scope, jsii.String(id), &awsroute53.HostedZoneAttributes{
+		HostedZoneId: jsii.String(e.HostedZoneID), ZoneName: jsii.String(e.HostedZoneName),
+	})
+}
+
+// NewOriginDomain gives a region's REST API the failover name (the origin
+// CloudFront calls) as a regional custom domain, and returns the domain
+// the weighted record of this region points at.
+func NewOriginDomain(scope constructs.Construct, id string, e Env, api awsapigateway.RestApi) string {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	zone := Zone(c, "Zone", e)
+	cert := awscertificatemanager.NewCertificate(c, jsii.String("Certificate"), &awscertificatemanager.CertificateProps{
+		DomainName: jsii.String(e.OriginName()), Validation: awscertificatemanager.CertificateValidation_FromDns(zone),
+	})
+	domain := awsapigateway.NewDomainName(c, jsii.String("Domain"), &awsapigateway.DomainNameProps{
+		DomainName: jsii.String(e.OriginName()), Certificate: cert,
+		EndpointType: awsapigateway.EndpointType_REGIONAL, SecurityPolicy: awsapigateway.SecurityPolicy_TLS_1_2,
+		Mapping: api,
+	})
+	return *domain.DomainNameAliasDomainName()
+}
+
+// DNSProps are the records of an environment with a domain.
+type DNSProps struct {
+	Env Env
+	// Targets are the regional API domains the origin name switches
+	// between; the primary starts with all the weight.
+	PrimaryTarget, StandbyTarget string
+	Distribution                 awscloudfront.IDistribution
+}
+
+// NewDNS creates the records the failover function switches (pre-created,
+// weighted 100/0, so a switch is an UPSERT of weights) and the public name
+// pointing at the distribution.
+func NewDNS(scope constructs.Construct, id string, p DNSProps) {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	zone := Zone(c, "Zone", p.Env)
+	for _, r := range []struct {
+		id, target string
+		weight     float64
+	}{{"primary", p.PrimaryTarget, 100}, {"standby", p.StandbyTarget, 0}} {
+		awsroute53.NewCnameRecord(c, jsii.String("Origin"+r.id), &awsroute53.CnameRecordProps{
+			Zone: zone, RecordName: jsii.String(p.Env.OriginName()), DomainName: jsii.String(r.target),
+			SetIdentifier: jsii.String(r.id), Weight: jsii.Number(r.weight), Ttl: awscdk.Duration_Seconds(jsii.Number(60)),
+		})
+	}
+	awsroute53.NewARecord(c, jsii.String("Public"), &awsroute53.ARecordProps{
+		Zone: zone, RecordName: jsii.String(p.Env.Domain),
+		Target: awsroute53.RecordTarget_FromAlias(awsroute53targets.NewCloudFrontTarget(p.Distribution)),
+	})
+}
+
+// NewEdgeCertificate is the public name's certificate in us-east-1, for
+// CloudFront.
+func NewEdgeCertificate(scope constructs.Construct, id string, e Env) awscertificatemanager.Certificate {
+	return awscertificatemanager.NewCertificate(scope, jsii.String(id), &awscertificatemanager.CertificateProps{
+		DomainName: jsii.String(e.Domain), Validation: awscertificatemanager.CertificateValidation_FromDns(Zone(scope, id+"Zone", e)),
+	})
+}
