@@ -14,18 +14,45 @@ STATICCHECK_VERSION := v0.8.2
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
+
+# The CDK CLI and Node 22 (for jsii) come from npm, locked in cdk/_cli.
+CDK_CLI  := $(CURDIR)/cdk/_cli/node_modules
+CDK      := $(CDK_CLI)/.bin/cdk
+export JSII_NODE := $(CDK_CLI)/node/bin/node
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+ENV ?= dev
 LAMBDA_GOARCH ?= arm64
 BUILD_DIR ?= build
 LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines dev invoke backup clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines cdk-cli synth diff deploy dev invoke backup clean
 
 all: build test
 
-## tools: install the pinned helper binaries into ./bin
-tools: $(BIN)/versitygw $(BIN)/staticcheck $(BIN)/aws-lambda-rie
+## tools: install the pinned helper binaries into ./bin, and the CDK CLI with Node 22
+tools: $(BIN)/versitygw $(BIN)/staticcheck $(BIN)/aws-lambda-rie cdk-cli
+
+## cdk-cli: the CDK CLI and Node 22 from npm (cdk/_cli/package-lock.json)
+cdk-cli: $(CDK)
+
+$(CDK): cdk/_cli/package.json cdk/_cli/package-lock.json
+	cd cdk/_cli && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(CDK)
+
+## synth: build every bootstrap, then synthesize every environment's stacks into cdk.out/ (offline, no credentials)
+synth: build cdk-cli
+	$(CDK) synth --quiet --no-notices
+
+## diff: what `make deploy ENV=...` would change
+diff: build cdk-cli
+	$(CDK) diff --no-notices -c env=$(ENV)
+
+## deploy: deploy ENV's stacks (edge, standby, primary)
+deploy: build cdk-cli
+	$(CDK) deploy --all --no-notices -c env=$(ENV) --require-approval broadening
 
 $(BIN)/versitygw:
 	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
@@ -115,4 +142,4 @@ invoke: tools build-local
 	@$(GO) run ./internal/devstack/invoke build/local/$(FN)/bootstrap $(EVENT)
 
 clean:
-	rm -rf build
+	rm -rf build cdk.out

@@ -73,8 +73,8 @@ func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	s.Primary = awscdk.NewStack(app, jsii.String(name("Primary")), &awscdk.StackProps{Env: env(e.PrimaryRegion), Tags: &tags,
 		CrossRegionReferences: jsii.Bool(true),
 		Description:           jsii.String("UML Images " + e.Name + ": primary region (render stack, UI, CloudFront, operations, DNS)")})
-	s.Primary.AddDependency(s.Edge, jsii.String("CloudFront uses the edge stack's web ACL"))
-	s.Primary.AddDependency(s.Standby, jsii.String("backups go to the standby's bucket"))
+	s.Primary.AddStackDependency(s.Edge, jsii.String("CloudFront uses the edge stack's web ACL"))
+	s.Primary.AddStackDependency(s.Standby, jsii.String("backups go to the standby's bucket"))
 	primary := newRegion(s.Primary, e, paths)
 	ui := NewUI(s.Primary, "Ui", e, paths.WebDir, primary.Data.Logs)
 

@@ -66,7 +66,7 @@ func TestDecideProperties(t *testing.T) {
 		now := t0
 		var lastSwitch time.Time
 		for step := range 200 {
-			now = now.Add(time.Duration(r.IntN(int(3 * dwell / time.Second))) * time.Second / 4)
+			now = now.Add(time.Duration(r.IntN(int(3*dwell/time.Second))) * time.Second / 4)
 			trig := failover.Trigger{Kind: kinds[r.IntN(len(kinds))], DryRun: r.IntN(5) == 0}
 			healthy := r.IntN(3) != 0
 			d := failover.Decide(st, trig, healthy, now, dwell)

@@ -81,9 +81,9 @@ func (r *rig) switcher(t *testing.T) *failover.Switcher {
 		failover.ProbeChecker{Prober: probe.New(&http.Client{}, probe.Options{Engines: []string{"graphviz"}, Timeout: 20 * time.Second, LatencyBudget: time.Minute})},
 		failover.Options{
 			HostedZoneID: zone, RecordName: record,
-			Targets:      map[string]string{failover.Primary: "primary.example.net", failover.Standby: "standby.example.net"},
-			ProbeURLs:    map[string]string{failover.Primary: r.primary.API.URL, failover.Standby: r.standby.API.URL},
-			MinDwell:     r.minDwell, StateBucket: r.bucket, TopicARN: "arn:aws:sns:us-east-1:123456789012:critical",
+			Targets:   map[string]string{failover.Primary: "primary.example.net", failover.Standby: "standby.example.net"},
+			ProbeURLs: map[string]string{failover.Primary: r.primary.API.URL, failover.Standby: r.standby.API.URL},
+			MinDwell:  r.minDwell, StateBucket: r.bucket, TopicARN: "arn:aws:sns:us-east-1:123456789012:critical",
 			SyncTimeout: 500 * time.Millisecond, PollInterval: 20 * time.Millisecond,
 		},
 	)

@@ -1,0 +1,67 @@
+package templatetests
+
+import "testing"
+
+// TestEveryFunction: all our functions are provided.al2023 on arm64 with
+// X-Ray active, JSON logs, an explicit timeout and memory, and the asset
+// path SAM needs.
+func TestEveryFunction(t *testing.T) {
+	for _, env := range environments() {
+		for stackName, want := range map[string]int{"Primary": 4, "Standby": 1} {
+			tpl := stack(t, "UmlImages-"+env+"-"+stackName)
+			fns := tpl.ours()
+			if len(fns) != want {
+				t.Errorf("%s: %d functions of ours, want %d", tpl.Name, len(fns), want)
+			}
+			for id, f := range fns {
+				p := f.Properties
+				if p["Runtime"] != "provided.al2023" || js(p["Architectures"]) != `["arm64"]` {
+					t.Errorf("%s %s: runtime %v on %v", tpl.Name, id, p["Runtime"], p["Architectures"])
+				}
+				has(t, tpl.Name+" "+id+" tracing", p["TracingConfig"], `"Mode":"Active"`)
+				has(t, tpl.Name+" "+id+" logging", p["LoggingConfig"], `"LogFormat":"JSON"`, `"LogGroup"`)
+				if p["Timeout"] == nil || p["MemorySize"] == nil {
+					t.Errorf("%s %s: timeout %v, memory %v; both must be explicit", tpl.Name, id, p["Timeout"], p["MemorySize"])
+				}
+				if f.Metadata["aws:asset:path"] == nil {
+					t.Errorf("%s %s: no aws:asset:path metadata (SAM needs it)", tpl.Name, id)
+				}
+			}
+		}
+	}
+}
+
+// TestFunctionSettings: the render function stays under API Gateway's
+// 29 s; backup and failover run one at a time; the asynchronous ones have
+// a dead-letter queue.
+func TestFunctionSettings(t *testing.T) {
+	tpl := stack(t, "UmlImages-prod-Primary")
+	byDesc := map[string]Resource{}
+	for _, f := range tpl.ours() {
+		byDesc[f.Properties["Description"].(string)] = f
+	}
+	render := byDesc["UML Images render"].Properties
+	if render["Timeout"].(float64) >= 29 || render["VpcConfig"] == nil {
+		t.Errorf("render: timeout %v, vpc %v", render["Timeout"], render["VpcConfig"])
+	}
+	has(t, "render environment", render["Environment"], `"KROKI_URL"`, `"CACHE_BUCKET"`, `"KROKI_VERSION":"0.32.1"`)
+	for _, name := range []string{"backup", "failover"} {
+		if r := byDesc["UML Images "+name].Properties["ReservedConcurrentExecutions"]; r != 1.0 {
+			t.Errorf("%s reserved concurrency %v, want 1", name, r)
+		}
+	}
+	for _, name := range []string{"backup", "healthprobe", "failover"} {
+		if byDesc["UML Images "+name].Properties["DeadLetterConfig"] == nil {
+			t.Errorf("%s has no dead-letter queue", name)
+		}
+	}
+	logs := 0
+	for _, lg := range tpl.ofType("AWS::Logs::LogGroup") {
+		if lg.Properties["RetentionInDays"] == 30.0 {
+			logs++
+		}
+	}
+	if logs < 4 {
+		t.Errorf("%d log groups with 30-day retention, want one per function at least", logs)
+	}
+}
