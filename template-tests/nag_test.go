@@ -2,6 +2,7 @@ package templatetests
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -42,12 +43,20 @@ func messages(found *[]*cxapi.SynthesisMessage) []string {
 	return out
 }
 
-// TestAcknowledgementsHaveReasons: every acknowledgement says why.
+// TestAcknowledgementsHaveReasons: every acknowledgement says why, and the
+// README lists it.
 func TestAcknowledgementsHaveReasons(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	for _, a := range infra.Acknowledgements {
 		if len(strings.Fields(a.Reason)) < 8 {
 			t.Errorf("%s: the reason %q is too thin", a.ID, a.Reason)
+		}
+		if !strings.Contains(string(readme), "| `"+a.ID+"` | "+a.Reason+" |") {
+			t.Errorf("%s: not listed in the README with its reason", a.ID)
 		}
 		if seen[a.ID] {
 			t.Errorf("%s acknowledged twice", a.ID)
