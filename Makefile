@@ -28,7 +28,7 @@ LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines cdk-cli synth diff deploy dev invoke backup clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines cdk-cli synth diff deploy dev invoke backup gobench clean
 
 all: build test
 
@@ -132,8 +132,12 @@ fuzz: tools
 		done; \
 	done
 
-## bench: Go benchmarks with memory statistics
-bench: tools
+## bench: the performance figures against their references (prints name: value, writes build/bench.json)
+bench: tools engines
+	$(GO) run ./internal/perf/bench
+
+## gobench: every Go benchmark with memory statistics
+gobench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 ## invoke: run FN's bootstrap under aws-lambda-rie with EVENT, print the response
