@@ -28,7 +28,7 @@ LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines cdk-cli synth diff deploy dev invoke backup gobench clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines web browser cdk-cli synth diff deploy dev invoke backup gobench clean
 
 all: build test
 
@@ -43,15 +43,15 @@ $(CDK): cdk/_cli/package.json cdk/_cli/package-lock.json
 	@touch $(CDK)
 
 ## synth: build every bootstrap, then synthesize every environment's stacks into cdk.out/ (offline, no credentials)
-synth: build cdk-cli
+synth: build web cdk-cli
 	$(CDK) synth --quiet --no-notices
 
 ## diff: what `make deploy ENV=...` would change
-diff: build cdk-cli
+diff: build web cdk-cli
 	$(CDK) diff --no-notices -c env=$(ENV)
 
 ## deploy: deploy ENV's stacks (edge, standby, primary)
-deploy: build cdk-cli
+deploy: build web cdk-cli
 	$(CDK) deploy --all --no-notices -c env=$(ENV) --require-approval broadening
 
 $(BIN)/versitygw:
@@ -79,8 +79,23 @@ engines:
 		echo "Install these packages (or their equivalents) for the local renderer:$$need"; exit 1; \
 	fi
 
+## web: build the editor (web/src -> web/dist) with packages from npm (web/package-lock.json)
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+
+web/dist/index.html: web/node_modules/.package-lock.json web/build.mjs $(wildcard web/src/*)
+	cd web && npm run --silent build
+
+## browser: Debian's Chromium for the editor's browser tests
+browser:
+	@command -v chromium >/dev/null || [ -x /usr/lib/chromium/chromium ] || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium; }
+
 ## dev: the whole service on this machine (UI :9002, API :9001, renderer :8000, S3 :9000)
-dev: tools engines
+dev: tools engines web
 	@$(GO) build -o build/dev/stack ./internal/devstack/dev
 	@build/dev/stack
 
@@ -105,7 +120,7 @@ build-local:
 	@$(MAKE) --no-print-directory build LAMBDA_GOARCH=$$($(GO) env GOARCH) BUILD_DIR=build/local
 
 ## test: lint, then every test (against versitygw, the local engines and aws-lambda-rie on loopback)
-test: tools engines lint
+test: tools engines web browser lint
 	$(GO) test -count=1 ./...
 
 ## lint: gofmt, go vet, staticcheck, and a tidy go.mod

@@ -15,7 +15,7 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	paths := infra.Paths{BuildDir: context(app, "buildDir", "build"), WebDir: context(app, "webDir", "web")}
+	paths := infra.Paths{BuildDir: context(app, "buildDir", "build"), WebDir: context(app, "webDir", "web/dist")}
 	names := []string{context(app, "env", "")}
 	if names[0] == "" {
 		names = names[:0]

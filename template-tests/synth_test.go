@@ -56,6 +56,9 @@ func synth(t *testing.T) map[string]*Template {
 			synthErr = err
 			return
 		}
+		web := filepath.Join(assets, "web")
+		os.MkdirAll(web, 0o755)
+		os.WriteFile(filepath.Join(web, "index.html"), []byte("placeholder"), 0o644)
 		for _, fn := range []string{"render", "backup", "healthprobe", "failover"} {
 			os.MkdirAll(filepath.Join(assets, fn), 0o755)
 			os.WriteFile(filepath.Join(assets, fn, "bootstrap"), []byte("placeholder"), 0o755)
@@ -71,7 +74,7 @@ func synth(t *testing.T) map[string]*Template {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			s := infra.NewSystem(app, infra.Environments[n], infra.Paths{BuildDir: assets, WebDir: "../web"})
+			s := infra.NewSystem(app, infra.Environments[n], infra.Paths{BuildDir: assets, WebDir: web})
 			for _, st := range []awscdk.Stack{s.Edge, s.Standby, s.Primary} {
 				templates[*st.StackName()] = &Template{Name: *st.StackName(), Stack: st}
 			}

@@ -33,6 +33,8 @@ type Env struct {
 	ThrottleBurst  float64
 	WAFRateLimit   float64 // requests per 5 minutes per IP
 	AlarmEmail     string
+	// UIAPIBaseURL is where the editor calls the API; empty: its own origin.
+	UIAPIBaseURL string
 	// Retain keeps data buckets when the stack is deleted.
 	Retain bool
 }

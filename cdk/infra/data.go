@@ -89,7 +89,9 @@ func NewBackupBucket(scope constructs.Construct, id string, e Env, logs awss3.IB
 	})
 }
 
-// NewUI builds the UI bucket and deploys web/ into it.
+// NewUI builds the UI bucket and deploys the built editor (web/dist) into
+// it, with config.json naming the API's base URL (empty: the same origin,
+// CloudFront's default behaviour).
 func NewUI(scope constructs.Construct, id string, e Env, webDir string, logs awss3.IBucket) awss3.Bucket {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
@@ -103,7 +105,10 @@ func NewUI(scope constructs.Construct, id string, e Env, webDir string, logs aws
 	})
 	awss3deployment.NewBucketDeployment(c, jsii.String("Deploy"), &awss3deployment.BucketDeploymentProps{
 		DestinationBucket: bucket,
-		Sources:           &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(webDir), nil)},
+		Sources: &[]awss3deployment.ISource{
+			awss3deployment.Source_Asset(jsii.String(webDir), nil),
+			awss3deployment.Source_JsonData(jsii.String("config.json"), map[string]string{"apiBaseURL": e.UIAPIBaseURL}, nil),
+		},
 	})
 	return bucket
 }

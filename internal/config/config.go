@@ -52,6 +52,11 @@ const (
 	EnvLatencyBudget    = "LATENCY_BUDGET"
 )
 
+// UIContentSecurityPolicy is the web UI's CSP, set by CloudFront in AWS and
+// by `make dev`'s UI server: everything from our own origin; renders are
+// shown as blob: or data: images.
+const UIContentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
 // Defaults and bounds.
 const (
 	DefaultMaxSourceBytes = 1 << 20

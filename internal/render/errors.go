@@ -28,6 +28,10 @@ type failure struct {
 	line    int
 }
 
+// statusClientClosed records a request its client abandoned (nginx's 499):
+// nobody reads the answer, and it is no server failure.
+const statusClientClosed = 499
+
 // Retry-After for a renderer outage, in seconds.
 const retryAfterSeconds = "5"
 
@@ -54,7 +58,7 @@ var statusOf = []struct {
 	{errURITooLong, http.StatusRequestURITooLong, "Request-URI Too Long", "request"},
 	{diagram.ErrUnavailable, http.StatusServiceUnavailable, "The diagram renderer is unavailable. Retry shortly.", "unavailable"},
 	{diagram.ErrTimeout, http.StatusGatewayTimeout, "The diagram took too long to render.", "timeout"},
-	{context.Canceled, http.StatusServiceUnavailable, "The request was cancelled.", "cancelled"},
+	{context.Canceled, statusClientClosed, "The request was cancelled.", "cancelled"},
 }
 
 func classify(err error) failure {
@@ -82,7 +86,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	f := classify(err)
 	ri := info(r.Context())
 	ri.errorClass = f.class
-	if f.status >= 500 {
+	if f.status >= 500 && f.status != statusClientClosed {
 		h.log.ErrorContext(r.Context(), "request failed", "status", f.status, "error", err)
 	} else {
 		h.log.DebugContext(r.Context(), "request rejected", "status", f.status, "error", err)

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/umlimages/umlimages/internal/binpath"
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
@@ -79,13 +82,17 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 	if err := devstack.WaitFor(wait, "the render API", addrs.API); err != nil {
 		return err
 	}
-	if err := g.Serve("ui", addrs.UI, ui(filepath.Join(root, "web"), "http://"+addrs.API)); err != nil {
+	web := filepath.Join(root, "web", "dist")
+	if _, err := os.Stat(filepath.Join(web, "index.html")); err != nil {
+		return fmt.Errorf("the editor is not built: run `make web` (%w)", err)
+	}
+	if err := g.Serve("ui", addrs.UI, ui(web, "http://"+addrs.API)); err != nil {
 		return err
 	}
 	example := "http://" + addrs.API + "/graphviz/svg/" + diagram.Encode([]byte("digraph G { Hello -> World }"))
 	fmt.Fprintf(out, `
 UML Images is running:
-  web UI        http://%s
+  web UI        http://%s   (the API is on this origin too, as behind CloudFront)
   render API    http://%s   (Kroki-compatible; try: curl %s)
   renderer      %s
   S3 store      http://%s   (bucket %s, data in %s)
@@ -97,14 +104,27 @@ Ctrl-C stops everything.
 	return nil
 }
 
-// ui serves web/ and tells the page where the API is.
+// ui serves the built editor (web/dist) the way CloudFront does: the UI's
+// paths from the files with the CDN's CSP, every other path from the render
+// API on the same origin.
 func ui(dir, apiBaseURL string) http.Handler {
+	target, _ := url.Parse(apiBaseURL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	files := http.FileServer(http.Dir(dir))
 	mux := http.NewServeMux()
+	page := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", config.UIContentSecurityPolicy)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	}
+	mux.HandleFunc("GET /{$}", page)
+	mux.HandleFunc("GET /index.html", page)
+	mux.HandleFunc("GET /assets/", page)
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
-		json.NewEncoder(w).Encode(map[string]string{"apiBaseURL": apiBaseURL})
+		json.NewEncoder(w).Encode(map[string]string{"apiBaseURL": ""})
 	})
-	mux.Handle("/", http.FileServer(http.Dir(dir)))
+	mux.Handle("/", proxy)
 	return mux
 }
