@@ -78,7 +78,7 @@ const view = new EditorView({
     language.of([]),
     theme.of([]),
     keymap.of([
-      { key: "Mod-Enter", run: () => (render(), true) },
+      { key: "Mod-Enter", run: () => (render(true), true) },
       { key: "Mod-s", run: () => ($("download-svg").click(), true) },
       { key: "Mod-Shift-d", run: () => (toggleDark(), true) },
     ]),
@@ -113,16 +113,16 @@ function setType(type, format) {
 $("type").onchange = () => {
   setType($("type").value);
   if (!view.state.doc.length || Object.values(examples).includes(view.state.doc.toString())) setSource(examples[$("type").value] || "");
-  render();
+  render(true);
 };
-$("format").onchange = () => render();
+$("format").onchange = () => render(true);
 $("example").onchange = () => {
   const name = $("example").value;
   if (name) {
     setType(name);
     setSource(examples[name]);
     $("example").value = "";
-    render();
+    render(true);
   }
 };
 
@@ -138,7 +138,9 @@ function schedule() {
   timer = setTimeout(render, 400);
 }
 
-async function render() {
+// render draws the editor's diagram; push records a history entry (type,
+// format or example changes), typing only replaces the current one.
+async function render(push = false) {
   clearTimeout(timer);
   const type = $("type").value;
   const format = $("format").value;
@@ -146,7 +148,9 @@ async function render() {
   const encoded = await encode(source);
   const getURL = `${api}/${type}/${format}/${encoded}`;
   current = { type, format, source, encoded, getURL };
-  history.replaceState(null, "", `#${type}/${format}/${encoded}`);
+  if (location.hash !== `#${type}/${format}/${encoded}`) {
+    history[push === true ? "pushState" : "replaceState"](null, "", `#${type}/${format}/${encoded}`);
+  }
   $("download-svg").href = `${api}/${type}/svg/${encoded}`;
   $("download-png").href = `${api}/${type}/png/${encoded}`;
   inflight?.abort();

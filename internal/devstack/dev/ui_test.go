@@ -133,7 +133,9 @@ func TestEditorInTheBrowser(t *testing.T) {
 	}
 	eval(`(() => { const s = document.querySelector('[data-testid=type-select]'); s.value = 'plantuml'; s.dispatchEvent(new Event('change')); return '' })()`)
 	step("switch type", chromedp.Poll[chromedp.Void](previewLoaded+` && location.hash.startsWith('#plantuml/')`, chromedp.WithPollingTimeout(30*time.Second)))
-	eval(`(() => { const s = document.querySelector('[data-testid=type-select]'); s.value = 'graphviz'; s.dispatchEvent(new Event('change')); return '' })()`)
+	// Back: the previous diagram returns.
+	step("back", chromedp.NavigateBack(), chromedp.Poll[chromedp.Void](previewLoaded+` && document.querySelector('[data-testid=type-select]').value === 'graphviz'`,
+		chromedp.WithPollingTimeout(30*time.Second)))
 
 	// Break it: the error shows with its line; fix it: the preview returns.
 	typeSource("digraph G {\n  a ->\n}")
