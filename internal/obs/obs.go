@@ -1,8 +1,8 @@
 // Package obs is the service's observability: slog JSON logs carrying the
 // request id (Lambda's, or one made at the edge), CloudWatch metrics as
 // Embedded Metric Format fields on log lines, and X-Ray tracing of the AWS
-// SDK and of outgoing HTTP. It is the only package that imports the X-Ray
-// SDK, so moving to OpenTelemetry touches this package alone.
+// SDK and of outgoing HTTP. Tracing lives here alone, so moving to
+// OpenTelemetry touches this package only.
 package obs
 
 import (
@@ -12,17 +12,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
-	"os"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
-	"github.com/aws/aws-xray-sdk-go/strategy/ctxmissing"
-	"github.com/aws/aws-xray-sdk-go/xray"
-	"github.com/aws/aws-xray-sdk-go/xraylog"
 )
 
 // NewLogger returns a JSON logger that adds "request_id" to every record
@@ -72,31 +64,6 @@ func NewRequestID() string {
 	var b [12]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-var configureTracing sync.Once
-
-// tracing sets X-Ray to ignore calls made outside a traced request (local
-// runs, tests) instead of logging an error for each, and to log only its
-// own errors.
-func tracing() {
-	configureTracing.Do(func() {
-		xray.SetLogger(xraylog.NewDefaultLogger(os.Stderr, xraylog.LogLevelError))
-		xray.Configure(xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()})
-	})
-}
-
-// TraceHTTP returns c with X-Ray subsegments recorded for each request made
-// within a traced context.
-func TraceHTTP(c *http.Client) *http.Client {
-	tracing()
-	return xray.Client(c)
-}
-
-// TraceAWS adds X-Ray subsegments to every AWS SDK call made with cfg.
-func TraceAWS(cfg *aws.Config) {
-	tracing()
-	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
 }
 
 // Units of the metrics this service emits.

@@ -8,14 +8,18 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-xray-sdk-go/xray"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/umlimages/umlimages/internal/obs"
+	"github.com/umlimages/umlimages/internal/s3test"
 )
 
 func TestLoggerRequestID(t *testing.T) {
@@ -61,50 +65,99 @@ func TestEMF(t *testing.T) {
 	}
 }
 
-// TestTraceHTTP: inside a traced request, the instrumented client records
-// a subsegment for the outgoing call and propagates the trace header; the
-// segment reaches the X-Ray daemon (a UDP listener here).
-func TestTraceHTTP(t *testing.T) {
-	daemon, err := net.ListenPacket("udp", "127.0.0.1:0")
+// daemon is a UDP listener standing in for the X-Ray daemon; the tracing
+// of this test binary sends to it.
+var daemon = sync.OnceValue(func() net.PacketConn {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
+		panic(err)
+	}
+	os.Setenv("AWS_XRAY_DAEMON_ADDRESS", pc.LocalAddr().String())
+	return pc
+})
+
+// next reads the next subsegment the daemon receives.
+func next(t *testing.T) map[string]any {
+	t.Helper()
+	pc := daemon()
+	pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64<<10)
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no subsegment reached the daemon: %v", err)
+	}
+	header, doc, ok := strings.Cut(string(buf[:n]), "\n")
+	if !ok || header != `{"format": "json", "version": 1}` {
+		t.Fatalf("not the daemon protocol: %q", buf[:n])
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
 		t.Fatal(err)
 	}
-	defer daemon.Close()
-	var traceHeader string
+	return m
+}
+
+const header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+
+// TestTraceHTTP: inside a traced invocation, an outgoing call becomes a
+// subsegment of the function's segment, and the callee gets the trace.
+func TestTraceHTTP(t *testing.T) {
+	daemon()
+	var got string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		traceHeader = r.Header.Get("X-Amzn-Trace-Id")
+		got = r.Header.Get("X-Amzn-Trace-Id")
+		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-
 	c := obs.TraceHTTP(&http.Client{})
-	if err := xray.Configure(xray.Config{DaemonAddr: daemon.LocalAddr().String()}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, seg := xray.BeginSegment(context.Background(), "render")
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/graphviz/svg", nil)
+	req, _ := http.NewRequestWithContext(obs.WithTraceHeader(context.Background(), header), http.MethodGet, srv.URL+"/graphviz/svg?x=1", nil)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	seg.Close(nil)
-	if !strings.Contains(traceHeader, seg.TraceID) {
-		t.Errorf("trace header %q does not carry trace %s", traceHeader, seg.TraceID)
+	s := next(t)
+	if s["trace_id"] != "1-5759e988-bd862e3fe1be46a994272793" || s["parent_id"] != "53995c3f42cd8ad8" || s["type"] != "subsegment" || s["namespace"] != "remote" || s["fault"] != true {
+		t.Errorf("subsegment: %v", s)
 	}
-	daemon.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 64<<10)
-	n, _, err := daemon.ReadFrom(buf)
-	if err != nil {
-		t.Fatalf("no segment reached the daemon: %v", err)
+	if js(s["http"]) != `{"request":{"method":"GET","url":"`+srv.URL+`/graphviz/svg"},"response":{"content_length":0,"status":503}}` {
+		t.Errorf("http: %s", js(s["http"]))
 	}
-	if doc := string(buf[:n]); !strings.Contains(doc, seg.TraceID) || !strings.Contains(doc, `"namespace":"remote"`) || !strings.Contains(doc, srv.URL+"/graphviz/svg") {
-		t.Errorf("segment document: %s", doc)
+	if want := "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=" + s["id"].(string) + ";Sampled=1"; got != want {
+		t.Errorf("propagated header %q, want %q", got, want)
 	}
-
-	// Outside a traced request, calls go through untraced, without errors.
+	// Outside a traced invocation: no header, no subsegment.
+	got = "unset"
 	resp, err = c.Get(srv.URL)
 	if err != nil {
-		t.Fatalf("untraced call: %v", err)
+		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if got != "" {
+		t.Errorf("an untraced call carried %q", got)
+	}
+}
+
+// TestTraceAWS: an AWS SDK call inside a traced invocation is an "aws"
+// subsegment naming the service and operation.
+func TestTraceAWS(t *testing.T) {
+	daemon()
+	srv := s3test.Start(t)
+	cfg := srv.Config(t)
+	obs.TraceAWS(&cfg)
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.URL); o.UsePathStyle = true })
+	bucket := srv.Bucket(t, "traced")
+	ctx := obs.WithTraceHeader(context.Background(), header)
+	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	s := next(t)
+	if s["namespace"] != "aws" || s["name"] != "S3" || js(s["aws"]) == "" || s["aws"].(map[string]any)["operation"] != "HeadBucket" {
+		t.Errorf("subsegment: %v", s)
+	}
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
