@@ -7,10 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -20,8 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/umlimages/umlimages/internal/cache"
 )
 
 // Defaults.
@@ -193,16 +192,16 @@ func (b *Backup) backupObject(ctx context.Context, run string, o types.Object) (
 			e.SHA256, e.VersionID = sum, version
 			return e, nil
 		}
-		if isNotFound(err) {
+		if cache.IsNotFound(err) {
 			return nil, nil
 		}
-		if !isPreconditionFailed(err) || attempt == 2 {
+		if !cache.IsPreconditionFailed(err) || attempt == 2 {
 			return nil, fmt.Errorf("copy %s: %w", key, err)
 		}
 		// Changed since the listing: back up what is there now.
 		head, err := b.src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.srcBucket, Key: &key})
 		if err != nil {
-			if isNotFound(err) {
+			if cache.IsNotFound(err) {
 				return nil, nil
 			}
 			return nil, fmt.Errorf("head %s: %w", key, err)
@@ -417,7 +416,7 @@ func (b *Backup) Verify(ctx context.Context, run string) (VerifyReport, error) {
 		g.Go(func() error {
 			sum, err := b.hash(gctx, b.dst, b.dstBucket, e.Location)
 			switch {
-			case isNotFound(err):
+			case cache.IsNotFound(err):
 				problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "missing"}
 			case err != nil:
 				return fmt.Errorf("verify %s: %w", e.Key, err)
@@ -531,7 +530,7 @@ func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwr
 // what it holds is newer than e.
 func (b *Backup) compare(ctx context.Context, bucket, key string, e Entry) (same, newer bool, err error) {
 	head, err := b.src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key, ChecksumMode: types.ChecksumModeEnabled})
-	if isNotFound(err) {
+	if cache.IsNotFound(err) {
 		return false, false, nil
 	}
 	if err != nil {
@@ -554,23 +553,4 @@ func (b *Backup) compare(ctx context.Context, bucket, key string, e Entry) (same
 		return false, false, err
 	}
 	return sum == e.SHA256, newer, nil
-}
-
-func isNotFound(err error) bool {
-	var nsk *types.NoSuchKey
-	var nf *types.NotFound
-	return errors.As(err, &nsk) || errors.As(err, &nf) || statusCode(err) == http.StatusNotFound
-}
-
-func isPreconditionFailed(err error) bool {
-	var ae smithy.APIError
-	return statusCode(err) == http.StatusPreconditionFailed || (errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed")
-}
-
-func statusCode(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }

@@ -40,8 +40,7 @@ func New(client *s3.Client, bucket string) *Store {
 func (s *Store) Get(ctx context.Context, key string) (body []byte, contentType string, err error) {
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
-		var nsk *types.NoSuchKey
-		if errors.As(err, &nsk) || statusCode(err) == http.StatusNotFound {
+		if IsNotFound(err) {
 			return nil, "", fmt.Errorf("get %s: %w", key, ErrNotFound)
 		}
 		return nil, "", fmt.Errorf("get %s: %w", key, err)
@@ -73,7 +72,7 @@ func (s *Store) Create(ctx context.Context, key string, body []byte, contentType
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	})
 	if err != nil {
-		if code := statusCode(err); code == http.StatusPreconditionFailed || code == http.StatusConflict {
+		if IsPreconditionFailed(err) || statusCode(err) == http.StatusConflict {
 			return fmt.Errorf("put %s: %w", key, ErrExists)
 		}
 		return fmt.Errorf("put %s: %w", key, err)
@@ -89,14 +88,28 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// IsNotFound reports whether an S3 error says the object (or key) is not
+// there.
+func IsNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	return errors.As(err, &nsk) || errors.As(err, &nf) || statusCode(err) == http.StatusNotFound
+}
+
+// IsPreconditionFailed reports whether an S3 conditional request
+// (If-Match, If-None-Match) was refused.
+func IsPreconditionFailed(err error) bool {
+	return statusCode(err) == http.StatusPreconditionFailed
+}
+
 func statusCode(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed" {
 		return http.StatusPreconditionFailed
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
 	}
 	return 0
 }

@@ -7,16 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/smithy-go"
+
+	"github.com/umlimages/umlimages/internal/cache"
 )
 
 // Options configure a Switcher.
@@ -140,7 +139,7 @@ func (s *Switcher) switchTo(ctx context.Context, rep *Report, etag string, ms fu
 	next := State{Active: rep.Decision.To, Since: s.now().UTC()}
 	claimed, err := s.putState(ctx, next, etag)
 	if err != nil {
-		if isPreconditionFailed(err) {
+		if cache.IsPreconditionFailed(err) {
 			rep.Outcome = "refused"
 			rep.Decision = Decision{Action: Refuse, To: next.Active, Reason: "another run changed the state at the same time; it made the switch"}
 			return nil
@@ -238,8 +237,7 @@ func (s *Switcher) Records(ctx context.Context) (map[string]int64, error) {
 func (s *Switcher) state(ctx context.Context) (State, string, error) {
 	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.o.StateBucket, Key: aws.String(stateKey)})
 	if err != nil {
-		var nsk *s3types.NoSuchKey
-		if errors.As(err, &nsk) || statusCode(err) == http.StatusNotFound {
+		if cache.IsNotFound(err) {
 			return State{Active: Primary}, "", nil
 		}
 		return State{}, "", fmt.Errorf("failover: read state: %w", err)
@@ -293,17 +291,4 @@ func (s *Switcher) notify(ctx context.Context, rep Report) {
 	body, _ := json.MarshalIndent(rep, "", "  ")
 	subject := fmt.Sprintf("UML Images failover: %s (%s to %s)", rep.Outcome, rep.Before.Active, rep.Decision.To)
 	s.sns.Publish(context.WithoutCancel(ctx), &sns.PublishInput{TopicArn: &s.o.TopicARN, Subject: aws.String(subject), Message: aws.String(string(body))})
-}
-
-func isPreconditionFailed(err error) bool {
-	var ae smithy.APIError
-	return statusCode(err) == http.StatusPreconditionFailed || (errors.As(err, &ae) && ae.ErrorCode() == "PreconditionFailed")
-}
-
-func statusCode(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
 }
