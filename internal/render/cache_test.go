@@ -161,7 +161,7 @@ func TestConcurrentMissesCoalesce(t *testing.T) {
 	for s.kroki.calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	close(s.kroki.gate)
 	wg.Wait()
 	close(statuses)
