@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -399,45 +398,55 @@ func (b *Backup) Verify(ctx context.Context, run string) (VerifyReport, error) {
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	rep := VerifyReport{Run: run}
 	keys := st.Keys()
-	var total int64
-	for _, k := range keys {
-		total += st[k].Size
-	}
-	b.o.Progress.Start("verify "+run, len(keys), total)
-	defer b.o.Progress.Done()
 	problems := make([]*Problem, len(keys))
-	var checked atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.o.Concurrency)
-	for i, k := range keys {
-		e := st[k]
-		g.Go(func() error {
-			sum, err := b.hash(gctx, b.dst, b.dstBucket, e.Location)
-			switch {
-			case cache.IsNotFound(err):
-				problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "missing"}
-			case err != nil:
-				return fmt.Errorf("verify %s: %w", e.Key, err)
-			case sum != e.SHA256:
-				problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "corrupt"}
-			}
-			checked.Add(1)
-			b.o.Progress.Add(1, e.Size)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	total, err := b.each(ctx, "verify "+run, st, keys, func(ctx context.Context, i int, e Entry) error {
+		sum, err := b.hash(ctx, b.dst, b.dstBucket, e.Location)
+		switch {
+		case cache.IsNotFound(err):
+			problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "missing"}
+		case err != nil:
+			return fmt.Errorf("verify %s: %w", e.Key, err)
+		case sum != e.SHA256:
+			problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "corrupt"}
+		}
+		return nil
+	})
+	if err != nil {
 		return VerifyReport{}, err
 	}
-	rep.Checked, rep.Bytes = int(checked.Load()), total
+	rep := VerifyReport{Run: run, Checked: len(keys), Bytes: total}
 	for _, p := range problems {
 		if p != nil {
 			rep.Problems = append(rep.Problems, *p)
 		}
 	}
 	return rep, nil
+}
+
+// each runs fn for every entry of st (in the order of keys), at most
+// Concurrency at once, reporting progress as what; it returns the
+// entries' total size. The first error stops the rest.
+func (b *Backup) each(ctx context.Context, what string, st State, keys []string, fn func(ctx context.Context, i int, e Entry) error) (int64, error) {
+	var total int64
+	for _, k := range keys {
+		total += st[k].Size
+	}
+	b.o.Progress.Start(what, len(keys), total)
+	defer b.o.Progress.Done()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.o.Concurrency)
+	for i, k := range keys {
+		e := st[k]
+		g.Go(func() error {
+			if err := fn(gctx, i, e); err != nil {
+				return err
+			}
+			b.o.Progress.Add(1, e.Size)
+			return nil
+		})
+	}
+	return total, g.Wait()
 }
 
 // State is the source bucket as of run (empty: the newest run), and the
@@ -472,46 +481,34 @@ func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwr
 	if err != nil {
 		return RestoreReport{}, err
 	}
-	rep := RestoreReport{Run: run}
-	keys := st.Keys()
-	var total int64
-	for _, k := range keys {
-		total += st[k].Size
-	}
-	b.o.Progress.Start("restore "+run, len(keys), total)
-	defer b.o.Progress.Done()
 	type outcome struct {
 		restored, newer bool
 	}
+	keys := st.Keys()
 	outcomes := make([]outcome, len(keys))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.o.Concurrency)
-	for i, k := range keys {
-		e := st[k]
-		g.Go(func() error {
-			target := prefix + e.Key
-			same, newer, err := b.compare(gctx, bucket, target, e)
+	_, err = b.each(ctx, "restore "+run, st, keys, func(ctx context.Context, i int, e Entry) error {
+		target := prefix + e.Key
+		same, newer, err := b.compare(ctx, bucket, target, e)
+		if err != nil {
+			return fmt.Errorf("restore %s: %w", e.Key, err)
+		}
+		if !same && (!newer || overwrite) {
+			head, err := b.dst.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.dstBucket, Key: &e.Location})
 			if err != nil {
+				return fmt.Errorf("restore %s: backup copy: %w", e.Key, err)
+			}
+			if _, _, err := b.copy(ctx, b.src, b.dstBucket, e.Location, aws.ToString(head.ETag), e.Size, bucket, target); err != nil {
 				return fmt.Errorf("restore %s: %w", e.Key, err)
 			}
-			if !same && (!newer || overwrite) {
-				head, err := b.dst.HeadObject(gctx, &s3.HeadObjectInput{Bucket: &b.dstBucket, Key: &e.Location})
-				if err != nil {
-					return fmt.Errorf("restore %s: backup copy: %w", e.Key, err)
-				}
-				if _, _, err := b.copy(gctx, b.src, b.dstBucket, e.Location, aws.ToString(head.ETag), e.Size, bucket, target); err != nil {
-					return fmt.Errorf("restore %s: %w", e.Key, err)
-				}
-				outcomes[i].restored = true
-			}
-			outcomes[i].newer = !same && newer && !overwrite
-			b.o.Progress.Add(1, e.Size)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+			outcomes[i].restored = true
+		}
+		outcomes[i].newer = !same && newer && !overwrite
+		return nil
+	})
+	if err != nil {
 		return RestoreReport{}, err
 	}
+	rep := RestoreReport{Run: run}
 	for i, o := range outcomes {
 		switch {
 		case o.restored:

@@ -448,12 +448,13 @@ func (h *Handler) baseURL(r *http.Request) string {
 }
 
 var (
-	savedIDPattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{12,43}$`)
-	objectPattern    = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z0-9]{2,5}$`)
-	errNoSuchDiagram = func(id string) error {
-		return diagram.Errorf(diagram.ErrNotFound, "No saved diagram has the id %s.", id)
-	}
+	savedIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{12,43}$`)
+	objectPattern  = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z0-9]{2,5}$`)
 )
+
+func errNoSuchDiagram(id string) error {
+	return diagram.Errorf(diagram.ErrNotFound, "No saved diagram has the id %s.", id)
+}
 
 func (h *Handler) renderSaved(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
