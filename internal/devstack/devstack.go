@@ -1,13 +1,14 @@
 // Package devstack runs the whole service on one machine on embedded
 // defaults: an S3-compatible store (versitygw, data under .data/), the
-// local Kroki-compatible renderer, the render API and the web UI, each
-// on its loopback port with its log lines prefixed. It backs `make dev`
-// and `make invoke`.
+// local Kroki-compatible renderer (cmd/renderer, its own process, restarted
+// when it dies), the render API and the web UI, each on its loopback port
+// with its log lines prefixed. It backs `make dev` and `make invoke`.
 package devstack
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,8 +17,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,7 +29,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/umlimages/umlimages/internal/binpath"
-	"github.com/umlimages/umlimages/internal/engine"
 )
 
 // Addrs are where the stack's parts listen.
@@ -91,11 +93,13 @@ func Up(addr string) bool {
 
 // Group runs the stack's parts and stops them together.
 type Group struct {
-	out   io.Writer
-	mu    sync.Mutex
-	procs []*exec.Cmd
-	srvs  []*http.Server
-	done  []chan struct{}
+	out      io.Writer
+	mu       sync.Mutex
+	procs    []*exec.Cmd
+	srvs     []*http.Server
+	done     []chan struct{}
+	stopping bool
+	kept     sync.WaitGroup // supervisors
 }
 
 // NewGroup returns a group logging to out.
@@ -118,12 +122,25 @@ func (g *Group) Prefixed(name string) io.Writer {
 
 // Start runs a child process with its output prefixed.
 func (g *Group) Start(name string, env []string, bin string, args ...string) error {
+	_, err := g.start(name, env, bin, args...)
+	return err
+}
+
+// start runs a child in a process group of its own, so a Ctrl-C in the
+// terminal reaches only the stack, which stops its parts in order.
+func (g *Group) start(name string, env []string, bin string, args ...string) (chan struct{}, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopping {
+		return nil, fmt.Errorf("%s: the stack is stopping", name)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	w := g.Prefixed(name)
 	cmd.Stdout, cmd.Stderr = w, w
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("%s: start %s: %w", name, bin, err)
+		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -133,10 +150,50 @@ func (g *Group) Start(name string, env []string, bin string, args ...string) err
 		g.mu.Unlock()
 		close(done)
 	}()
-	g.mu.Lock()
 	g.procs, g.done = append(g.procs, cmd), append(g.done, done)
-	g.mu.Unlock()
+	return done, nil
+}
+
+// Supervise runs a child and starts it again whenever it dies, until the
+// group stops: a crashed renderer comes back without taking the rest down.
+func (g *Group) Supervise(name string, env []string, bin string, args ...string) error {
+	done, err := g.start(name, env, bin, args...)
+	if err != nil {
+		return err
+	}
+	g.kept.Add(1)
+	go func() {
+		defer g.kept.Done()
+		backoff := 100 * time.Millisecond
+		for {
+			started := time.Now()
+			<-done
+			if time.Since(started) > time.Minute {
+				backoff = 100 * time.Millisecond
+			}
+			time.Sleep(backoff)
+			backoff = min(2*backoff, 5*time.Second)
+			if done, err = g.start(name, env, bin, args...); err != nil {
+				return
+			}
+			g.mu.Lock()
+			fmt.Fprintf(g.out, "%-7s restarted\n", "["+name+"]")
+			g.mu.Unlock()
+		}
+	}()
 	return nil
+}
+
+// Pid is the process id of the newest child called name, or 0.
+func (g *Group) Pid(name string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := len(g.procs) - 1; i >= 0; i-- {
+		if filepath.Base(g.procs[i].Path) == name {
+			return g.procs[i].Process.Pid
+		}
+	}
+	return 0
 }
 
 // Serve runs an HTTP server in this process.
@@ -156,6 +213,7 @@ func (g *Group) Serve(name, addr string, h http.Handler) error {
 // Stop stops every part: children get SIGTERM, then SIGKILL after 5 s.
 func (g *Group) Stop() {
 	g.mu.Lock()
+	g.stopping = true
 	procs, dones, srvs := g.procs, g.done, g.srvs
 	g.mu.Unlock()
 	for _, s := range srvs {
@@ -172,6 +230,7 @@ func (g *Group) Stop() {
 			<-dones[i]
 		}
 	}
+	g.kept.Wait()
 }
 
 // WaitFor polls addr until it accepts connections.
@@ -228,15 +287,57 @@ func EnsureBucket(ctx context.Context, addr string) error {
 	return nil
 }
 
-// StartRenderer serves the local Kroki-compatible renderer on addr,
-// reports engines that are not installed, and returns the types it draws.
-func (g *Group) StartRenderer(addr string) ([]string, error) {
-	engines, missing := engine.Local(20 * time.Second)
-	w := g.Prefixed("kroki")
-	for _, m := range missing {
-		fmt.Fprintln(w, "engine missing:", m)
+// BuildRenderer builds the local renderer (cmd/renderer) into
+// root/build/dev/renderer and returns its path.
+func BuildRenderer(root string, log io.Writer) (string, error) {
+	bin := filepath.Join(root, "build", "dev", "renderer")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/renderer")
+	build.Dir = root
+	build.Stdout, build.Stderr = log, log
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build the local renderer: %w", err)
 	}
-	srv := engine.NewServer(engines, nil)
-	fmt.Fprintf(w, "engines: %s\n", strings.Join(srv.Types(), ", "))
-	return srv.Types(), g.Serve("kroki", addr, srv)
+	return bin, nil
+}
+
+// StartRenderer runs the local renderer bin on addr under supervision,
+// waits for it to answer and returns the types it draws.
+func (g *Group) StartRenderer(ctx context.Context, bin, addr string) ([]string, error) {
+	if err := g.Supervise("kroki", nil, bin, "--listen", addr); err != nil {
+		return nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := WaitFor(wait, "the local renderer", addr); err != nil {
+		return nil, err
+	}
+	return RendererTypes(ctx, "http://"+addr)
+}
+
+// RendererTypes asks a renderer's /health which engines it runs.
+func RendererTypes(ctx context.Context, baseURL string) ([]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/health", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the local renderer's health: %w", err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Version map[string]string `json:"version"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		return nil, fmt.Errorf("the local renderer's health: %w", err)
+	}
+	var types []string
+	for t := range h.Version {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	if len(types) == 0 {
+		return nil, errors.New("the local renderer runs no engine")
+	}
+	return types, nil
 }

@@ -2,8 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"strings"
 	"testing/fstest"
 	"time"
 
@@ -16,57 +20,113 @@ import (
 
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/kroki"
+	"github.com/umlimages/umlimages/internal/sandbox"
 )
 
-// quiet is the logger D2's internals get: its debug chatter is not ours.
-var quiet = slog.New(slog.DiscardHandler)
+// ChildArg, as the first argument of a binary that calls Child, makes it
+// an engine child: it renders the diagram on stdin to stdout and exits.
+const ChildArg = "__engine-child"
 
-// D2 renders D2 in process with the dagre layout. Imports resolve against
-// an empty file system, so a diagram cannot read the machine's files.
+// childDiagramError is the exit status of a child whose diagram was wrong;
+// its stderr holds the message.
+const childDiagramError = 2
+
+// selfPath is where the sandbox shows the child binary.
+const selfPath = "/engine/renderer"
+
+// D2 renders D2 in a child process of our own binary (ChildArg d2), in the
+// sandbox like every other engine: a timeout kills the layout, and a slot
+// is free again only once the child is gone.
 type D2 struct {
-	slots   chan struct{}
-	timeout time.Duration
+	runner *Runner
+	bin    string // the child binary, as the process sees it
+	limits sandbox.Limits
 }
 
-// NewD2 returns a D2 engine rendering at most concurrency diagrams at once.
-func NewD2(concurrency int, timeout time.Duration) *D2 {
-	return &D2{slots: make(chan struct{}, concurrency), timeout: timeout}
+// NewD2 returns a D2 engine running self as its child, at most concurrency
+// at once.
+func NewD2(box *sandbox.Sandbox, self string, concurrency int, timeout time.Duration) *D2 {
+	limits := D2Limits
+	limits.CPU = timeout
+	spec := sandbox.Spec{
+		Files:  map[string]string{selfPath: self},
+		Env:    engineEnv("GOMAXPROCS=1", fmt.Sprintf("GOMEMLIMIT=%dMiB", limits.MemoryBytes>>20*3/4)),
+		Limits: limits,
+	}
+	bin := selfPath
+	if !box.Sandboxed() {
+		spec.Files, bin = nil, self
+	}
+	return &D2{runner: NewRunner(box, spec, concurrency, timeout), bin: bin, limits: limits}
 }
 
 // Formats: D2 renders SVG (as Kroki serves it).
 func (d *D2) Formats() []diagram.Format { return []diagram.Format{diagram.SVG} }
 
 // Version names the library.
-func (d *D2) Version() string { return "d2 v0.7.2 (in process)" }
+func (d *D2) Version() string { return "d2 v0.7.2" }
 
-// Render compiles, lays out and draws the diagram.
+// PeakRSS is the largest peak resident set of any D2 child.
+func (d *D2) PeakRSS() int64 { return d.runner.PeakRSS() }
+
+// Render lays out and draws the diagram in a child process.
 func (d *D2) Render(ctx context.Context, _ diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.timeout)
-	defer cancel()
-	select {
-	case d.slots <- struct{}{}:
-		defer func() { <-d.slots }()
-	case <-ctx.Done():
-		return nil, fmt.Errorf("d2: %w", diagram.ErrTimeout)
+	out, err := d.runner.Run(ctx, src, d.bin, ChildArg, "d2")
+	var ee *errExit
+	if errors.As(err, &ee) {
+		if ee.code == childDiagramError {
+			msg := strings.TrimSpace(ee.stderr)
+			return nil, &diagram.SyntaxError{Status: 400, Message: msg, Line: kroki.Line(msg)}
+		}
+		if lerr := limitError("d2", ee, d.limits); lerr != nil {
+			return nil, lerr
+		}
+		return nil, fmt.Errorf("d2: %w: %v", diagram.ErrUnavailable, ee)
 	}
-	type result struct {
-		svg []byte
-		err error
+	return out, err
+}
+
+// Child runs an engine child (args are what follows ChildArg) over stdin,
+// and returns the process's exit status.
+func Child(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) != 1 || args[0] != "d2" {
+		fmt.Fprintf(stderr, "usage: %s d2 < diagram.d2 > diagram.svg\n", ChildArg)
+		return 1
 	}
-	done := make(chan result, 1)
-	go func() {
-		svg, err := d.render(d2log.With(ctx, quiet), string(src))
-		done <- result{svg, err}
-	}()
-	select {
-	case r := <-done:
-		return r.svg, r.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("d2: %w after %s", diagram.ErrTimeout, d.timeout)
+	src, err := io.ReadAll(io.LimitReader(stdin, MaxSourceBytes+1))
+	if err != nil || len(src) > MaxSourceBytes {
+		fmt.Fprintln(stderr, "the diagram source could not be read, or is over", MaxSourceBytes, "bytes")
+		return childDiagramError
+	}
+	svg, err := renderD2(string(src))
+	var se *diagram.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		fmt.Fprintln(stderr, se.Message)
+		return childDiagramError
+	case err != nil:
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(svg); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// RunChildIfAsked runs Child and exits when this process was started as an
+// engine child; otherwise it returns at once. Call it first in main (and in
+// TestMain of tests that render D2).
+func RunChildIfAsked() {
+	if len(os.Args) > 1 && os.Args[1] == ChildArg {
+		os.Exit(Child(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 }
 
-func (d *D2) render(ctx context.Context, src string) (svg []byte, err error) {
+// quiet is the logger D2's internals get: its debug chatter is not ours.
+var quiet = slog.New(slog.DiscardHandler)
+
+func renderD2(src string) (svg []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &diagram.SyntaxError{Status: 400, Message: fmt.Sprintf("d2 failed on this diagram: %v", p)}
@@ -79,6 +139,7 @@ func (d *D2) render(ctx context.Context, src string) (svg []byte, err error) {
 	pad := int64(d2svg.DEFAULT_PADDING)
 	renderOpts := &d2svg.RenderOpts{Pad: &pad}
 	layout := func(string) (d2graph.LayoutGraph, error) { return d2dagrelayout.DefaultLayout, nil }
+	ctx := d2log.With(context.Background(), quiet)
 	diag, _, err := d2lib.Compile(ctx, src, &d2lib.CompileOptions{Ruler: ruler, LayoutResolver: layout, FS: fstest.MapFS{}}, renderOpts)
 	if err != nil {
 		return nil, &diagram.SyntaxError{Status: 400, Message: err.Error(), Line: kroki.Line(err.Error())}

@@ -4,68 +4,130 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/kroki"
+	"github.com/umlimages/umlimages/internal/sandbox"
 )
 
-// Debian's locations of the Java engines.
-const (
-	PlantUMLJar = "/usr/share/plantuml/plantuml.jar"
-	DitaaJar    = "/usr/share/ditaa/ditaa.jar"
+// Debian's location of PlantUML's jar.
+const PlantUMLJar = "/usr/share/plantuml/plantuml.jar"
+
+// The sandbox's caps per engine process.
+var (
+	// GraphvizLimits: dot is a native program; its address space is capped.
+	GraphvizLimits = sandbox.Limits{MemoryBytes: 1 << 30, FileBytes: 64 << 20, TmpBytes: 16 << 20}
+	// JVMLimits: the JVM reserves far more address space than it uses, so
+	// its cap is wider; the heap itself is capped by -Xmx (jvmHeap).
+	JVMLimits = sandbox.Limits{MemoryBytes: 3 << 30, FileBytes: 64 << 20, TmpBytes: 16 << 20}
+	// D2Limits: our own binary in child mode.
+	D2Limits = sandbox.Limits{MemoryBytes: 2 << 30, FileBytes: 1 << 20, TmpBytes: 1 << 20}
 )
 
-// Local finds the engines installed on this machine and returns them by
-// canonical type, with a note for each one that is missing.
-func Local(timeout time.Duration) (map[string]Engine, []string) {
-	engines := map[string]Engine{}
-	var missing []string
-	sandbox, err := os.MkdirTemp("", "engine-sandbox-")
-	if err != nil {
-		sandbox = os.TempDir()
+// Config says how to build the local engines.
+type Config struct {
+	// Timeout bounds one render, wall clock; CPU time is capped at the same.
+	Timeout time.Duration
+	// Self is an executable that runs Child when called with ChildArg
+	// (cmd/renderer); the in-process engine (D2) renders in it.
+	Self string
+	// Unsandboxed runs engines without the OS sandbox: only for machines
+	// that cannot build one, on explicit request (LOCAL_ENGINES_UNSANDBOXED=1).
+	Unsandboxed bool
+	// PlantUMLPool is how many warm JVMs may serve each PlantUML output
+	// mode (graphics, txt, utxt); default 2.
+	PlantUMLPool int
+	// Log receives one line per render and the engines' lifecycle.
+	Log *slog.Logger
+}
+
+// Local is the set of engines found on this machine.
+type Local struct {
+	// Engines by canonical type.
+	Engines map[string]Engine
+	// Missing says, per engine that could not be set up, why.
+	Missing []string
+	// Sandboxed is false only in explicit unsandboxed mode.
+	Sandboxed bool
+	closers   []io.Closer
+}
+
+// NewLocal finds the engines installed here and sets each up in the
+// sandbox. When the sandbox cannot be built every engine is refused, unless
+// cfg.Unsandboxed.
+func NewLocal(cfg Config) *Local {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PlantUMLPool == 0 {
+		cfg.PlantUMLPool = 2
+	}
+	l := &Local{Engines: map[string]Engine{}}
+	box, err := sandbox.New(cfg.Unsandboxed)
+	if err != nil {
+		l.Missing = append(l.Missing, fmt.Sprintf("every engine: %v (refusing to run engines unsandboxed; LOCAL_ENGINES_UNSANDBOXED=1 overrides)", err))
+		return l
+	}
+	l.Sandboxed = box.Sandboxed()
 	if dot, err := exec.LookPath("dot"); err == nil {
-		engines["graphviz"] = &Graphviz{Dot: dot, Sandbox: sandbox, Runner: NewRunner(4, timeout)}
+		l.Engines["graphviz"] = NewGraphviz(box, dot, 4, cfg.Timeout)
 	} else {
-		missing = append(missing, "graphviz: install the graphviz package (dot)")
+		l.Missing = append(l.Missing, "graphviz: install the graphviz package (dot)")
 	}
 	java, jerr := exec.LookPath("java")
 	if _, err := os.Stat(PlantUMLJar); jerr == nil && err == nil {
-		p := &PlantUML{Java: java, Jar: PlantUMLJar, Runner: NewRunner(2, timeout)}
-		engines["plantuml"], engines["c4plantuml"] = p, p
+		p := NewPlantUML(box, PlantUMLOptions{Java: java, Jar: PlantUMLJar, Pool: cfg.PlantUMLPool, Timeout: cfg.Timeout, Filter: true, Log: cfg.Log})
+		l.Engines["plantuml"], l.Engines["c4plantuml"], l.Engines["ditaa"] = p, p, p.Ditaa()
+		l.closers = append(l.closers, p)
 	} else {
-		missing = append(missing, "plantuml, c4plantuml: install the plantuml package (and a Java runtime)")
+		l.Missing = append(l.Missing, "plantuml, c4plantuml, ditaa: install the plantuml package (and a Java runtime)")
 	}
-	if _, err := os.Stat(DitaaJar); jerr == nil && err == nil {
-		engines["ditaa"] = &Ditaa{Java: java, Jar: DitaaJar, Runner: NewRunner(2, timeout)}
+	if cfg.Self != "" {
+		l.Engines["d2"] = NewD2(box, cfg.Self, 2, cfg.Timeout)
 	} else {
-		missing = append(missing, "ditaa: install the ditaa package (and a Java runtime)")
+		l.Missing = append(l.Missing, "d2: no renderer binary to run it in")
 	}
-	engines["d2"] = NewD2(2, timeout)
-	return engines, missing
+	return l
 }
 
-// sandboxEnv is the environment engine processes get: nothing of ours.
-func sandboxEnv(extra ...string) []string {
-	return append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + os.TempDir(), "LANG=C.UTF-8"}, extra...)
+// Close stops the engines' long-lived processes.
+func (l *Local) Close() error {
+	var errs []error
+	for _, c := range l.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// engineEnv is the environment engine processes get: nothing of ours.
+func engineEnv(extra ...string) []string {
+	return append([]string{"PATH=/usr/bin:/bin", "HOME=/tmp", "LANG=C.UTF-8", "MALLOC_ARENA_MAX=2"}, extra...)
 }
 
 // Graphviz runs dot.
 type Graphviz struct {
-	Dot string
-	// Sandbox is an empty directory: with GV_FILE_PATH set, dot reads
-	// images only from there, so a diagram cannot read the machine's files.
-	Sandbox string
-	Runner  *Runner
+	Dot     string
+	runner  *Runner
+	limits  sandbox.Limits
 	version onceString
+}
+
+// NewGraphviz returns a graphviz engine running dot in the sandbox, at
+// most concurrency at once. dot reads image files only from GV_FILE_PATH,
+// an empty directory of the sandbox's own tmpfs.
+func NewGraphviz(box *sandbox.Sandbox, dot string, concurrency int, timeout time.Duration) *Graphviz {
+	limits := GraphvizLimits
+	limits.CPU = timeout
+	spec := sandbox.Spec{Env: engineEnv("GV_FILE_PATH=/tmp/images/", "SERVER_NAME=engine"), Limits: limits}
+	return &Graphviz{Dot: dot, runner: NewRunner(box, spec, concurrency, timeout), limits: limits}
 }
 
 // Formats are dot's output formats that Kroki serves.
@@ -73,15 +135,38 @@ func (g *Graphviz) Formats() []diagram.Format {
 	return []diagram.Format{diagram.SVG, diagram.PNG, diagram.JPEG, diagram.PDF}
 }
 
+// PeakRSS is the largest peak resident set of any dot run.
+func (g *Graphviz) PeakRSS() int64 { return g.runner.PeakRSS() }
+
 // Render runs dot -T<format> over the source.
 func (g *Graphviz) Render(ctx context.Context, f diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
-	out, err := g.Runner.Run(ctx, src, sandboxEnv("GV_FILE_PATH="+g.Sandbox, "SERVER_NAME=engine"), g.Dot, "-T"+string(f))
+	out, err := g.runner.Run(ctx, src, g.Dot, "-T"+string(f))
 	var ee *errExit
 	if errors.As(err, &ee) {
-		msg := strings.TrimSpace(ee.stderr)
+		if lerr := limitError("dot", ee, g.limits); lerr != nil {
+			return nil, lerr
+		}
+		msg := dotMessage(ee.stderr)
 		return nil, &diagram.SyntaxError{Status: 400, Message: msg, Line: kroki.Line(msg)}
 	}
+	if err == nil && len(out) == 0 {
+		return nil, &diagram.SyntaxError{Status: 400, Message: "graphviz drew nothing from this source"}
+	}
 	return out, err
+}
+
+// dotMessage is dot's stderr without fontconfig's noise about caches.
+func dotMessage(stderr string) string {
+	var keep []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "Fontconfig ") {
+			keep = append(keep, line)
+		}
+	}
+	if len(keep) == 0 {
+		return "graphviz could not render the diagram"
+	}
+	return strings.Join(keep, "\n")
 }
 
 // Version is dot's own version line.
@@ -92,127 +177,14 @@ func (g *Graphviz) Version() string {
 	})
 }
 
-// PlantUML runs PlantUML's jar, sandboxed: file and URL includes are
-// removed as Kroki's secure mode removes them, PlantUML's own sandbox
-// profile is asked for, and the JVM's HTTP goes to a dead proxy.
-type PlantUML struct {
-	Java, Jar string
-	Runner    *Runner
-	version   onceString
+// javaHome resolves java on the PATH to its real location, so the sandbox
+// need not follow /etc/alternatives.
+func javaHome(java string) string {
+	if real, err := filepath.EvalSymlinks(java); err == nil {
+		return real
+	}
+	return java
 }
-
-// Formats are the ones Debian's PlantUML renders without extra libraries.
-func (p *PlantUML) Formats() []diagram.Format {
-	return []diagram.Format{diagram.SVG, diagram.PNG, diagram.TXT, diagram.UTXT}
-}
-
-var (
-	// includeLine matches preprocessor lines that read files or URLs;
-	// the standard library (!include <C4/C4_Container>) stays.
-	includeLine = regexp.MustCompile(`(?m)^[ \t]*!(include[a-z_]*|import)\b.*$`)
-	stdlibArg   = regexp.MustCompile(`^[ \t]*!include[ \t]+<[\w./-]+>[ \t]*$`)
-	// remoteImage matches creole images that would be fetched.
-	remoteImage = regexp.MustCompile(`(?i)<img:\s*(https?|file|ftp):`)
-	startTag    = regexp.MustCompile(`(?m)^[ \t]*@start`)
-)
-
-// Sanitize removes what could reach the network or the file system.
-func Sanitize(src []byte) []byte {
-	src = includeLine.ReplaceAllFunc(src, func(line []byte) []byte {
-		if stdlibArg.Match(line) {
-			return line
-		}
-		return []byte("' include removed by the sandbox")
-	})
-	return remoteImage.ReplaceAll(src, []byte("<img:blocked:"))
-}
-
-// Render pipes the source through PlantUML.
-func (p *PlantUML) Render(ctx context.Context, f diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
-	offset := 0
-	if !startTag.Match(src) {
-		src = append(append([]byte("@startuml\n"), src...), "\n@enduml\n"...)
-		offset = 1
-	}
-	src = Sanitize(src)
-	out, err := p.Runner.Run(ctx, src, sandboxEnv("PLANTUML_SECURITY_PROFILE=SANDBOX"), p.Java,
-		"-Djava.awt.headless=true",
-		"-DPLANTUML_SECURITY_PROFILE=SANDBOX",
-		"-Djava.net.useSystemProxies=false",
-		"-Dhttp.proxyHost=127.0.0.1", "-Dhttp.proxyPort=9",
-		"-Dhttps.proxyHost=127.0.0.1", "-Dhttps.proxyPort=9",
-		"-jar", p.Jar, "-pipe", "-charset", "UTF-8", "-nbthread", "1", "-t"+string(f))
-	var ee *errExit
-	if errors.As(err, &ee) {
-		return nil, plantumlError(ee.stderr, offset)
-	}
-	return out, err
-}
-
-// plantumlError reads PlantUML's "ERROR / <0-based line> / <message>"
-// report into Kroki's wording: "Syntax Error? (line: N)".
-func plantumlError(stderr string, offset int) error {
-	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	if len(lines) >= 3 && strings.TrimSpace(lines[0]) == "ERROR" {
-		if n, err := strconv.Atoi(strings.TrimSpace(lines[1])); err == nil {
-			line := n + 1 - offset
-			return &diagram.SyntaxError{Status: 400, Message: fmt.Sprintf("%s (line: %d)", strings.TrimSpace(lines[2]), line), Line: line}
-		}
-	}
-	msg := strings.TrimSpace(stderr)
-	if msg == "" {
-		msg = "PlantUML could not render the diagram."
-	}
-	return &diagram.SyntaxError{Status: 400, Message: msg}
-}
-
-// Version is PlantUML's version line.
-func (p *PlantUML) Version() string {
-	return p.version.get(func() string {
-		out, _ := exec.Command(p.Java, "-Djava.awt.headless=true", "-jar", p.Jar, "-version").Output()
-		first, _, _ := strings.Cut(string(out), "\n")
-		return strings.TrimSpace(first)
-	})
-}
-
-// Ditaa runs ditaa's jar over files in a scratch directory (it reads and
-// writes only files).
-type Ditaa struct {
-	Java, Jar string
-	Runner    *Runner
-}
-
-// Formats: Debian's ditaa 0.10 writes PNG only.
-func (d *Ditaa) Formats() []diagram.Format { return []diagram.Format{diagram.PNG} }
-
-// Render draws the ASCII art as a PNG.
-func (d *Ditaa) Render(ctx context.Context, _ diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "ditaa-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	in, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.png")
-	if err := os.WriteFile(in, src, 0o600); err != nil {
-		return nil, err
-	}
-	_, err = d.Runner.Run(ctx, nil, sandboxEnv(), d.Java, "-Djava.awt.headless=true", "-jar", d.Jar, in, out, "--overwrite", "-e", "UTF-8")
-	var ee *errExit
-	if errors.As(err, &ee) {
-		return nil, &diagram.SyntaxError{Status: 400, Message: strings.TrimSpace(ee.stderr)}
-	}
-	if err != nil {
-		return nil, err
-	}
-	png, err := os.ReadFile(out)
-	if err != nil {
-		return nil, &diagram.SyntaxError{Status: 400, Message: "ditaa drew nothing from this source"}
-	}
-	return png, nil
-}
-
-// Version names the engine.
-func (d *Ditaa) Version() string { return "ditaa 0.10 (Debian)" }
 
 // onceString computes a string once.
 type onceString struct {

@@ -6,40 +6,59 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/sandbox"
 )
 
-// MaxOutputBytes bounds what an engine process may write.
-const MaxOutputBytes = 32 << 20
+// MaxOutputBytes bounds what an engine process may write on stdout; its
+// stderr is kept to maxStderrBytes.
+const (
+	MaxOutputBytes = 32 << 20
+	maxStderrBytes = 64 << 10
+)
 
-// Runner runs engine processes: at most a fixed number at once, each with a
-// deadline, killed with its whole process group when it runs over, so a
-// hung engine never hangs the server.
+// Runner runs one engine's processes in the sandbox: at most a fixed
+// number at once, each with a deadline, killed with everything it started
+// when it runs over or writes past its output cap. A slot is free again
+// only once its process has been reaped.
 type Runner struct {
+	box     *sandbox.Sandbox
+	spec    sandbox.Spec
 	slots   chan struct{}
 	timeout time.Duration
+	peak    atomic.Int64
 }
 
 // NewRunner returns a runner allowing concurrency processes at once, each
-// for at most timeout.
-func NewRunner(concurrency int, timeout time.Duration) *Runner {
-	return &Runner{slots: make(chan struct{}, concurrency), timeout: timeout}
+// for at most timeout, under spec.
+func NewRunner(box *sandbox.Sandbox, spec sandbox.Spec, concurrency int, timeout time.Duration) *Runner {
+	return &Runner{box: box, spec: spec, slots: make(chan struct{}, concurrency), timeout: timeout}
 }
 
-// errExit is an engine process's non-zero exit, with what it printed.
+// PeakRSS is the largest peak resident set of any process this runner ran.
+func (r *Runner) PeakRSS() int64 { return r.peak.Load() }
+
+// errExit is an engine process's unsuccessful end, with what it printed.
 type errExit struct {
-	code   int
+	code   int            // exit status; -1 when killed by a signal
+	signal syscall.Signal // the signal that ended it, if any
 	stderr string
 }
 
-func (e *errExit) Error() string { return fmt.Sprintf("exit status %d: %s", e.code, e.stderr) }
+func (e *errExit) Error() string {
+	if e.code < 0 {
+		return fmt.Sprintf("killed by %s: %s", e.signal, e.stderr)
+	}
+	return fmt.Sprintf("exit status %d: %s", e.code, e.stderr)
+}
 
-// Run runs name with args and env, feeding stdin; it returns stdout, and an
-// *errExit when the process exits non-zero.
-func (r *Runner) Run(ctx context.Context, stdin []byte, env []string, name string, args ...string) ([]byte, error) {
+// Run runs name with args, feeding stdin; it returns stdout, and an
+// *errExit when the process ends unsuccessfully.
+func (r *Runner) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	select {
@@ -48,26 +67,33 @@ func (r *Runner) Run(ctx context.Context, stdin []byte, env []string, name strin
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%s: %w: waited %s for a free engine", name, diagram.ErrTimeout, r.timeout)
 	}
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = env
+	kill, stop := context.WithCancel(ctx)
+	defer stop()
+	cmd := r.box.Command(kill, r.spec, name, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
-	stdout := &cappedBuffer{max: MaxOutputBytes}
-	var stderr cappedBuffer
-	stderr.max = 64 << 10
-	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
+	stdout := &cappedBuffer{max: MaxOutputBytes, over: stop}
+	stderr := &cappedBuffer{max: maxStderrBytes}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("%s: %w after %s", name, diagram.ErrTimeout, r.timeout)
+	if peak := sandbox.PeakRSS(cmd.ProcessState); peak > r.peak.Load() {
+		r.peak.Store(peak)
 	}
-	if stdout.over {
-		return nil, fmt.Errorf("%s: %w", name, diagram.ErrOutputTooLarge)
+	switch {
+	case stdout.full:
+		return nil, diagram.Errorf(diagram.ErrOutputTooLarge, "The %s output exceeds the renderer's %d MiB cap.", name, MaxOutputBytes>>20)
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("%s: %w after %s", name, diagram.ErrTimeout, r.timeout)
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return stdout.Bytes(), &errExit{code: ee.ExitCode(), stderr: stderr.String()}
+		e := &errExit{code: ee.ExitCode(), stderr: stderr.String()}
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			e.signal = ws.Signal()
+		} else if e.code > 128 && e.code < 160 {
+			// bwrap reports a child's death by signal N as 128+N.
+			e.code, e.signal = -1, syscall.Signal(e.code-128)
+		}
+		return stdout.Bytes(), e
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", name, diagram.ErrUnavailable, err)
@@ -75,18 +101,42 @@ func (r *Runner) Run(ctx context.Context, stdin []byte, env []string, name strin
 	return stdout.Bytes(), nil
 }
 
-// cappedBuffer keeps at most max bytes and notes whether more came.
+// cappedBuffer keeps at most max bytes; past that it calls over (which
+// kills the writer) and fails every write. It is an io.Writer only, so
+// os/exec copies through Write and the cap cannot be bypassed.
 type cappedBuffer struct {
-	bytes.Buffer
+	buf  bytes.Buffer
 	max  int
-	over bool
+	full bool
+	over func()
 }
 
+var errCapped = errors.New("engine: output cap reached")
+
 func (c *cappedBuffer) Write(p []byte) (int, error) {
-	if room := c.max - c.Len(); len(p) > room {
-		c.over = true
-		c.Buffer.Write(p[:max(room, 0)])
-		return len(p), nil
+	if room := c.max - c.buf.Len(); len(p) > room {
+		c.buf.Write(p[:room])
+		if !c.full && c.over != nil {
+			c.over()
+		}
+		c.full = true
+		return room, errCapped
 	}
-	return c.Buffer.Write(p)
+	return c.buf.Write(p)
+}
+
+func (c *cappedBuffer) Bytes() []byte  { return c.buf.Bytes() }
+func (c *cappedBuffer) String() string { return c.buf.String() }
+
+// limitError turns an engine's death by one of the sandbox's limits into
+// the error a client reads: too big for the memory cap (413), or over its
+// CPU time (504). It returns nil when the exit was not a limit's doing.
+func limitError(name string, e *errExit, limits sandbox.Limits) error {
+	switch e.signal {
+	case syscall.SIGXCPU, syscall.SIGKILL:
+		return fmt.Errorf("%s: %w: over its %s CPU-time cap", name, diagram.ErrTimeout, limits.CPU)
+	case syscall.SIGSEGV, syscall.SIGABRT, syscall.SIGBUS:
+		return diagram.Errorf(diagram.ErrTooLarge, "The diagram needs more memory than the renderer allows (%d MiB).", limits.MemoryBytes>>20)
+	}
+	return nil
 }

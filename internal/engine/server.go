@@ -1,8 +1,9 @@
 // Package engine is a Kroki-compatible renderer for one machine: it speaks
 // Kroki's HTTP API for the engines installed locally (graphviz, PlantUML
-// and C4-PlantUML, ditaa from Debian's packages; D2 in-process) so the
-// service runs, and is tested end to end, without Kroki's containers.
-// Every external engine runs with a timeout and a concurrency bound.
+// with C4-PlantUML and ditaa from Debian's packages; D2 in a child of our
+// own binary) so the service runs, and is tested end to end, without
+// Kroki's containers. Every engine process runs in the OS sandbox of
+// package sandbox, with memory, CPU, output and wall-clock caps.
 package engine
 
 import (
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
 )
@@ -137,23 +139,43 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, t diagram.Type, 
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
+	start := time.Now()
 	out, err := e.Render(r.Context(), f, src, opts)
+	if err == nil && len(out) == 0 {
+		err = &diagram.SyntaxError{Status: 400, Message: fmt.Sprintf("The %s engine produced no output for this source.", t.Name)}
+	}
+	status, outcome := http.StatusOK, "ok"
 	var se *diagram.SyntaxError
+	var de *diagram.Error
 	switch {
 	case err == nil:
 		w.Header().Set("Content-Type", f.ContentType())
 		w.Header().Set("Content-Length", strconv.Itoa(len(out)))
 		w.Write(out)
 	case errors.As(err, &se):
-		s.fail(w, r, http.StatusBadRequest, se.Message)
+		status, outcome = http.StatusBadRequest, "diagram error"
+		s.fail(w, r, status, se.Message)
+	case errors.Is(err, diagram.ErrTooLarge), errors.Is(err, diagram.ErrOutputTooLarge):
+		status, outcome = http.StatusRequestEntityTooLarge, "too large"
+		msg := "The diagram is too large for this renderer."
+		if errors.As(err, &de) {
+			msg = de.Message
+		}
+		s.fail(w, r, status, msg)
 	case errors.Is(err, diagram.ErrTimeout):
-		s.fail(w, r, http.StatusGatewayTimeout, err.Error())
+		status, outcome = http.StatusGatewayTimeout, "timeout"
+		s.fail(w, r, status, err.Error())
 	case errors.Is(err, diagram.ErrUnavailable):
-		s.fail(w, r, http.StatusServiceUnavailable, err.Error())
+		status, outcome = http.StatusServiceUnavailable, "unavailable"
+		w.Header().Set("Retry-After", "1")
+		s.fail(w, r, status, err.Error())
 	default:
+		status, outcome = http.StatusInternalServerError, "failed"
 		s.log.ErrorContext(r.Context(), "engine failed", "type", t.Name, "format", f, "error", err)
-		s.fail(w, r, http.StatusInternalServerError, "Internal Server Error")
+		s.fail(w, r, status, "Internal Server Error")
 	}
+	s.log.InfoContext(r.Context(), "render", "type", t.Name, "format", f, "bytes_in", len(src), "bytes_out", len(out),
+		"ms", time.Since(start).Milliseconds(), "status", status, "outcome", outcome)
 }
 
 // fail answers like Kroki: JSON when asked for, "Error N: message" text

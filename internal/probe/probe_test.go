@@ -13,6 +13,7 @@ import (
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/probe"
+	"github.com/umlimages/umlimages/internal/sandbox"
 	"github.com/umlimages/umlimages/internal/stacktest"
 )
 
@@ -75,12 +76,16 @@ func TestAPIDown(t *testing.T) {
 }
 
 // brokenDot is graphviz with a dot that always fails.
-func brokenDot() engine.Engine {
-	return &engine.Graphviz{Dot: "/bin/false", Runner: engine.NewRunner(1, 10*time.Second)}
+func brokenDot(t *testing.T) engine.Engine {
+	box, err := sandbox.New(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.NewGraphviz(box, "/bin/false", 1, 10*time.Second)
 }
 
 func TestOneEngineBroken(t *testing.T) {
-	s := stacktest.Start(t, stacktest.Options{Engines: map[string]engine.Engine{"graphviz": brokenDot()}})
+	s := stacktest.Start(t, stacktest.Options{Engines: map[string]engine.Engine{"graphviz": brokenDot(t)}})
 	p := probe.New(&http.Client{}, probe.Options{Engines: []string{"graphviz", "d2"}, Timeout: 30 * time.Second, LatencyBudget: time.Minute})
 	r := p.Probe(context.Background(), probe.Target{Name: "primary", URL: s.API.URL})
 	if r.Status != probe.Warn {

@@ -4,11 +4,17 @@
 package stacktest
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/cache"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
@@ -37,10 +43,12 @@ type Options struct {
 // test: `make engines` installs them.
 func Start(t testing.TB, o Options) *Stack {
 	t.Helper()
-	engines, missing := engine.Local(60 * time.Second)
-	if len(missing) > 0 {
-		t.Fatalf("engines missing (run `make engines`): %v", missing)
+	local := engine.NewLocal(engine.Config{Timeout: 60 * time.Second, Self: RendererBinary(t)})
+	t.Cleanup(func() { local.Close() })
+	if len(local.Missing) > 0 {
+		t.Fatalf("engines missing (run `make engines`): %v", local.Missing)
 	}
+	engines := local.Engines
 	for name, e := range o.Engines {
 		engines[name] = e
 	}
@@ -68,3 +76,36 @@ func Start(t testing.TB, o Options) *Stack {
 
 // LocalTypes are the types the local renderer draws.
 func LocalTypes() []string { return []string{"c4plantuml", "d2", "ditaa", "graphviz", "plantuml"} }
+
+var renderer struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// RendererBinary builds cmd/renderer (once per test binary) and returns its
+// path: the local engines run D2 in it, as `make dev` does.
+func RendererBinary(t testing.TB) string {
+	t.Helper()
+	renderer.once.Do(func() {
+		root, err := binpath.Root()
+		if err != nil {
+			renderer.err = err
+			return
+		}
+		renderer.path = filepath.Join(root, "build", "test", "renderer")
+		// Build beside it and rename: test binaries build it at once.
+		tmp := fmt.Sprintf("%s.%d", renderer.path, os.Getpid())
+		build := exec.Command("go", "build", "-o", tmp, "./cmd/renderer")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			renderer.err = fmt.Errorf("build cmd/renderer: %v\n%s", err, out)
+			return
+		}
+		renderer.err = os.Rename(tmp, renderer.path)
+	})
+	if renderer.err != nil {
+		t.Fatal(renderer.err)
+	}
+	return renderer.path
+}

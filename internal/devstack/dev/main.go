@@ -60,7 +60,11 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 	}
 	env := []string{"LISTEN_ADDR=" + addrs.API}
 	if krokiURL == "" {
-		types, err := g.StartRenderer(addrs.Kroki)
+		renderer, err := devstack.BuildRenderer(root, g.Prefixed("build"))
+		if err != nil {
+			return err
+		}
+		types, err := g.StartRenderer(ctx, renderer, addrs.Kroki)
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,15 @@ func run(bootstrap, eventFile string, addrs devstack.Addrs, krokiURL, dataDir st
 	if krokiURL == "" {
 		krokiURL = "http://" + addrs.Kroki
 		if !devstack.Up(addrs.Kroki) {
-			if _, err := g.StartRenderer(addrs.Kroki); err != nil {
+			root, err := binpath.Root()
+			if err != nil {
+				return nil, err
+			}
+			renderer, err := devstack.BuildRenderer(root, g.Prefixed("build"))
+			if err != nil {
+				return nil, err
+			}
+			if _, err := g.StartRenderer(ctx, renderer, addrs.Kroki); err != nil {
 				return nil, err
 			}
 		}

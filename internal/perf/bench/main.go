@@ -84,12 +84,17 @@ func run() error {
 	if err := g.StartStore(ctx, s3Addr, tmp); err != nil {
 		return err
 	}
-	engines, missing := engine.Local(60 * time.Second)
-	if len(missing) > 0 {
-		return fmt.Errorf("engines missing (make engines): %v", missing)
+	self, err := devstack.BuildRenderer(root, os.Stderr)
+	if err != nil {
+		return err
+	}
+	local := engine.NewLocal(engine.Config{Timeout: 60 * time.Second, Self: self})
+	defer local.Close()
+	if len(local.Missing) > 0 {
+		return fmt.Errorf("engines missing (make engines): %v", local.Missing)
 	}
 	var renderCalls atomic.Int64
-	renderer := engine.NewServer(engines, nil)
+	renderer := engine.NewServer(local.Engines, nil)
 	if err := g.Serve("kroki", krokiAddr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/health" {
 			renderCalls.Add(1)

@@ -1,0 +1,4 @@
+package engine
+
+// PipeSource exposes pipeSource to the external tests.
+var PipeSource = pipeSource
