@@ -106,7 +106,7 @@ var samples = []struct {
 	{"graphviz", "digraph G {\n  Hello -> World\n}", []diagram.Format{diagram.SVG, diagram.PNG, diagram.JPEG, diagram.PDF}, ""},
 	{"plantuml", "@startuml\nAlice -> Bob: hello\nBob --> Alice: hi\n@enduml", []diagram.Format{diagram.SVG, diagram.PNG, diagram.TXT, diagram.UTXT}, "Alice"},
 	{"c4plantuml", "@startuml\n!include <C4/C4_Container>\nPerson(user, \"User\")\nSystem(sys, \"UML Images\")\nRel(user, sys, \"draws\")\n@enduml", []diagram.Format{diagram.SVG, diagram.PNG}, ""},
-	{"ditaa", "+--------+   +-------+\n| client |-->| kroki |\n+--------+   +-------+", []diagram.Format{diagram.PNG}, ""},
+	{"ditaa", "+--------+   +-------+\n| client |-->| kroki |\n+--------+   +-------+", []diagram.Format{diagram.SVG, diagram.PNG}, ""},
 	{"d2", "client -> api: GET\napi -> kroki: POST", []diagram.Format{diagram.SVG}, ""},
 }
 
@@ -215,5 +215,27 @@ func TestPlantUMLSandbox(t *testing.T) {
 	}
 	if !bytes.Contains(body, []byte("safe")) {
 		t.Errorf("the diagram itself is missing: %s", body)
+	}
+}
+
+// TestFailedRendersAreNeverCached: PlantUML's error screens and empty
+// outputs, drawn with a success exit, are 400s through the API, and the
+// same request is rendered again, never served as a hit.
+func TestFailedRendersAreNeverCached(t *testing.T) {
+	api := newStack(t)
+	for _, c := range []struct{ name, format, src string }{
+		{"no @startuml found screen, svg", "svg", "@startfoo\nA\n@endfoo"},
+		{"no @startuml found screen, png", "png", "@startjson\n{}\n@endjson"},
+		{"no @startuml found screen, txt", "txt", "@startyaml\na: b\n@endyaml"},
+		{"an error flagged in pipe mode", "svg", "@startuml\nAlice -> Bob\nnot plantuml at all\n@enduml"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for i := range 2 {
+				resp, body := post(t, api+"/plantuml/"+c.format, "text/plain", c.src)
+				if resp.StatusCode != 400 || resp.Header.Get("X-Cache") != "miss" {
+					t.Fatalf("request %d: %d, X-Cache %q: %s", i, resp.StatusCode, resp.Header.Get("X-Cache"), body)
+				}
+			}
+		})
 	}
 }

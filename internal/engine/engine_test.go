@@ -236,4 +236,3 @@ func emptyDir(t testing.TB, dir string) {
 		t.Errorf("temporary files left behind in %s: %v", dir, names)
 	}
 }
-

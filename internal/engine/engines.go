@@ -27,7 +27,7 @@ var (
 	GraphvizLimits = sandbox.Limits{MemoryBytes: 1 << 30, FileBytes: 64 << 20, TmpBytes: 16 << 20}
 	// JVMLimits: the JVM reserves far more address space than it uses, so
 	// its cap is wider; the heap itself is capped by -Xmx (jvmHeap).
-	JVMLimits = sandbox.Limits{MemoryBytes: 3 << 30, FileBytes: 64 << 20, TmpBytes: 16 << 20}
+	JVMLimits = sandbox.Limits{MemoryBytes: 2 << 30, FileBytes: 64 << 20, TmpBytes: 16 << 20}
 	// D2Limits: our own binary in child mode.
 	D2Limits = sandbox.Limits{MemoryBytes: 2 << 30, FileBytes: 1 << 20, TmpBytes: 1 << 20}
 )

@@ -42,6 +42,11 @@ func NewRunner(box *sandbox.Sandbox, spec sandbox.Spec, concurrency int, timeout
 // PeakRSS is the largest peak resident set of any process this runner ran.
 func (r *Runner) PeakRSS() int64 { return r.peak.Load() }
 
+func (r *Runner) record(peak int64) {
+	for old := r.peak.Load(); peak > old && !r.peak.CompareAndSwap(old, peak); old = r.peak.Load() {
+	}
+}
+
 // errExit is an engine process's unsuccessful end, with what it printed.
 type errExit struct {
 	code   int            // exit status; -1 when killed by a signal
@@ -70,14 +75,19 @@ func (r *Runner) Run(ctx context.Context, stdin []byte, name string, args ...str
 	kill, stop := context.WithCancel(ctx)
 	defer stop()
 	cmd := r.box.Command(kill, r.spec, name, args...)
+	// A process killed at its deadline is never reaped by bwrap, so its
+	// rusage is lost: read its peak just before the kill.
+	killTree := cmd.Cancel
+	cmd.Cancel = func() error {
+		r.record(sandbox.TreePeakRSS(cmd.Process.Pid))
+		return killTree()
+	}
 	cmd.Stdin = bytes.NewReader(stdin)
 	stdout := &cappedBuffer{max: MaxOutputBytes, over: stop}
 	stderr := &cappedBuffer{max: maxStderrBytes}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	if peak := sandbox.PeakRSS(cmd.ProcessState); peak > r.peak.Load() {
-		r.peak.Store(peak)
-	}
+	r.record(sandbox.PeakRSS(cmd.ProcessState))
 	switch {
 	case stdout.full:
 		return nil, diagram.Errorf(diagram.ErrOutputTooLarge, "The %s output exceeds the renderer's %d MiB cap.", name, MaxOutputBytes>>20)

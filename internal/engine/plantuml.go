@@ -130,9 +130,7 @@ func (p *PlantUML) render(ctx context.Context, f diagram.Format, src []byte, kin
 	framed, offset := pipeSource(src, kind)
 	out, stderr, err := j.render(ctx, f, framed)
 	healthy := err == nil && sandbox.TreeRSS(j.cmd.Process.Pid) < p.opts.MaxRSS
-	if peak := sandbox.TreePeakRSS(j.cmd.Process.Pid); peak > p.peak.Load() {
-		p.peak.Store(peak)
-	}
+	p.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))
 	pool.put(j, healthy) // an unhealthy JVM has exited when put returns
 	switch {
 	case err != nil && ctx.Err() != nil:
@@ -298,9 +296,7 @@ func (p *PlantUML) start(mode string) (*jvm, error) {
 		delim: []byte(delim + "\n"), exited: make(chan struct{})}
 	go func() {
 		err := cmd.Wait()
-		if peak := sandbox.PeakRSS(cmd.ProcessState); peak > p.peak.Load() {
-			p.peak.Store(peak)
-		}
+		p.record(sandbox.PeakRSS(cmd.ProcessState))
 		outR.Close()
 		errR.Close()
 		p.opts.Log.Info("plantuml jvm exited", "mode", mode, "pid", cmd.Process.Pid, "status", fmt.Sprint(err))
@@ -310,10 +306,22 @@ func (p *PlantUML) start(mode string) (*jvm, error) {
 	return j, nil
 }
 
-// stop kills the JVM (and, with it, its sandbox) and waits until it is gone.
-func (j *jvm) stop() {
+// kill ends the JVM and, with it, its sandbox, first reading its peak
+// resident set (a killed sandbox's rusage is lost).
+func (j *jvm) kill() {
+	j.p.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))
 	syscall.Kill(-j.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// stop kills the JVM and waits until it is gone.
+func (j *jvm) stop() {
+	j.kill()
 	<-j.exited
+}
+
+func (p *PlantUML) record(peak int64) {
+	for old := p.peak.Load(); peak > old && !p.peak.CompareAndSwap(old, peak); old = p.peak.Load() {
+	}
 }
 
 // The ways a JVM's render can fail; the JVM is replaced after either.
@@ -345,11 +353,11 @@ func (j *jvm) render(ctx context.Context, f diagram.Format, framed []byte) ([]by
 		_, err := j.stdin.Write(in.Bytes())
 		written <- err
 	}()
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-j.cmd.Process.Pid, syscall.SIGKILL) })
+	stop := context.AfterFunc(ctx, j.kill)
 	defer stop()
 	out, err := j.frame(MaxOutputBytes)
 	if errors.Is(err, errCapped) {
-		syscall.Kill(-j.cmd.Process.Pid, syscall.SIGKILL)
+		j.kill()
 		<-written
 		return nil, "", diagram.Errorf(diagram.ErrOutputTooLarge, "The PlantUML output exceeds the renderer's %d MiB cap.", MaxOutputBytes>>20)
 	}

@@ -188,6 +188,25 @@ func TestKrokiErrorNeverCached(t *testing.T) {
 	}
 }
 
+// TestEmptyRenderNeverCached: a renderer's 200 with no body is a diagram
+// error, and it is rendered again next time.
+func TestEmptyRenderNeverCached(t *testing.T) {
+	s := newStack(t)
+	path := "/graphviz/svg/" + enc("empty: digraph {}")
+	for i := range 2 {
+		r := s.do(t, "GET", path, "").expect(t, 400)
+		if r.Header.Get("X-Cache") != "miss" || r.Header.Get("X-Diagram-Error") == "" {
+			t.Errorf("request %d: X-Cache %q, X-Diagram-Error %q; want a miss with the error", i, r.Header.Get("X-Cache"), r.Header.Get("X-Diagram-Error"))
+		}
+	}
+	if got := s.kroki.calls.Load(); got != 2 {
+		t.Errorf("Kroki calls: got %d, want 2 (an empty render is not cached)", got)
+	}
+	if keys := listKeys(t, s); len(keys) != 0 {
+		t.Errorf("objects stored after empty renders: %v", keys)
+	}
+}
+
 func TestOversizeRedirect(t *testing.T) {
 	s := newStack(t, func(o *render.HandlerOptions) { o.MaxInlineBytes = 1000 })
 	small := s.do(t, "GET", "/graphviz/svg/"+enc("big:1000"), "").expect(t, 200)

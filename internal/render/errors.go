@@ -93,7 +93,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	hdr := w.Header()
 	hdr.Del("ETag")
-	hdr.Del("X-Cache")
+	hdr.Set("X-Cache", "miss") // an error is never served from, or written to, the cache
 	hdr.Set("X-Diagram-Error", headerSafe(f.message))
 	if f.line > 0 {
 		hdr.Set("X-Diagram-Error-Line", strconv.Itoa(f.line))

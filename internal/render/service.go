@@ -135,6 +135,9 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 		defer cancel()
 	}
 	body, err := s.renderer.Render(ctx, req)
+	if err == nil && len(body) == 0 {
+		err = &diagram.SyntaxError{Status: 400, Message: "The renderer returned an empty image for this diagram."}
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("render %s %s: %w", req.Type.Name, req.Format, err)
 	}

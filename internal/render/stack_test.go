@@ -74,6 +74,8 @@ func (k *fakeKroki) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	format := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
 	switch {
+	case bytes.HasPrefix(src, []byte("empty:")):
+		w.Header().Set("Content-Type", "image/svg+xml") // a success with no body, as PlantUML gave
 	case bytes.HasPrefix(src, []byte("big:")):
 		n, _ := strconv.Atoi(string(src[4:]))
 		w.Write(svgOfSize(min(n, 16<<20)))
