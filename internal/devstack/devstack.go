@@ -164,12 +164,12 @@ func (g *Group) Supervise(name string, env []string, bin string, args ...string)
 	g.kept.Add(1)
 	go func() {
 		defer g.kept.Done()
-		backoff := 100 * time.Millisecond
+		backoff := 500 * time.Millisecond
 		for {
 			started := time.Now()
 			<-done
 			if time.Since(started) > time.Minute {
-				backoff = 100 * time.Millisecond
+				backoff = 500 * time.Millisecond
 			}
 			time.Sleep(backoff)
 			backoff = min(2*backoff, 5*time.Second)
@@ -184,17 +184,7 @@ func (g *Group) Supervise(name string, env []string, bin string, args ...string)
 	return nil
 }
 
-// Pid is the process id of the newest child called name, or 0.
-func (g *Group) Pid(name string) int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for i := len(g.procs) - 1; i >= 0; i-- {
-		if filepath.Base(g.procs[i].Path) == name {
-			return g.procs[i].Process.Pid
-		}
-	}
-	return 0
-}
+
 
 // Serve runs an HTTP server in this process.
 func (g *Group) Serve(name, addr string, h http.Handler) error {

@@ -7,7 +7,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,6 +113,100 @@ func TestDevStack(t *testing.T) {
 			t.Errorf("no %s log lines:\n%s", prefix, read(out))
 		}
 	}
+	if !strings.Contains(read(out), "msg=render type=plantuml format=svg") {
+		t.Errorf("the renderer wrote no line per render:\n%s", read(out))
+	}
+	killRendererUnderLoad(t, addrs, out)
+}
+
+// killRendererUnderLoad kills the renderer while cached renders are being
+// served: they keep being served, a miss answers 503 with Retry-After, and
+// the renderer comes back.
+func killRendererUnderLoad(t *testing.T, addrs devstack.Addrs, out *os.File) {
+	api := "http://" + addrs.API
+	cached := api + "/graphviz/svg/" + diagram.Encode([]byte("digraph G { Hello -> World }"))
+	stop := make(chan struct{})
+	var served, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Get(cached)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+				} else {
+					served.Add(1)
+				}
+			}
+		}()
+	}
+	pid := rendererPid(t, addrs.Kroki)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for devstack.Up(addrs.Kroki) {
+		time.Sleep(time.Millisecond)
+	}
+	resp, err := http.Post(api+"/graphviz/svg", "text/plain", strings.NewReader("digraph { renderer -> down }"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a miss with the renderer down: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Post(api+"/graphviz/svg", "text/plain", strings.NewReader("digraph { renderer -> back }"))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the renderer did not come back:\n%s", read(out))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if failed.Load() != 0 || served.Load() == 0 {
+		t.Errorf("cached renders while the renderer was down: %d served, %d failed", served.Load(), failed.Load())
+	}
+	if !strings.Contains(read(out), "[kroki] restarted") {
+		t.Errorf("no restart logged:\n%s", read(out))
+	}
+}
+
+// rendererPid finds the renderer listening on addr.
+func rendererPid(t *testing.T, addr string) int {
+	t.Helper()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, c := range cmdlines {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) >= 3 && filepath.Base(args[0]) == "renderer" && args[1] == "--listen" && args[2] == addr {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(c)))
+			return pid
+		}
+	}
+	t.Fatalf("no renderer process listens on %s", addr)
+	return 0
 }
 
 func TestDevStackPortInUse(t *testing.T) {
