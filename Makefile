@@ -63,13 +63,14 @@ $(BIN)/staticcheck:
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-## engines: install the local renderer's engines (Debian/Ubuntu), or say what to install
+## engines: install the local renderer's engines and its sandbox (bubblewrap) on Debian/Ubuntu, or say what to install
 engines:
 	@need=""; \
 	command -v dot >/dev/null || need="$$need graphviz"; \
 	[ -f /usr/share/plantuml/plantuml.jar ] || need="$$need plantuml"; \
-	[ -f /usr/share/ditaa/ditaa.jar ] || need="$$need ditaa"; \
 	command -v java >/dev/null || need="$$need default-jre-headless"; \
+	command -v bwrap >/dev/null || need="$$need bubblewrap"; \
+	command -v prlimit >/dev/null || need="$$need util-linux"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if command -v apt-get >/dev/null; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \

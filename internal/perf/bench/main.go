@@ -165,6 +165,28 @@ func run() error {
 		f.set("hit_vs_render_speedup_"+c.name, round(float64(direct)/float64(hit)))
 	}
 
+	// plantuml_vs_graphviz_p50_ratio: a warm PlantUML render of a small
+	// sequence diagram against a graphviz render of a small graph, both
+	// straight to the renderer (each in its sandbox), interleaved.
+	seq, small := "@startuml\nAlice -> Bob: hello\nBob --> Alice: hi\n@enduml", "digraph { a -> b; b -> c }"
+	var pu, gv []time.Duration
+	for i := range 43 {
+		t0 := time.Now()
+		if _, err := post("http://"+krokiAddr+"/plantuml/svg", seq); err != nil {
+			return err
+		}
+		t1 := time.Now()
+		if _, err := post("http://"+krokiAddr+"/graphviz/svg", small); err != nil {
+			return err
+		}
+		if i >= 3 { // the first renders start the JVM
+			pu, gv = append(pu, t1.Sub(t0)), append(gv, time.Since(t1))
+		}
+	}
+	f.set("plantuml_warm_p50_ms", ms(median(pu)))
+	f.set("graphviz_p50_ms", ms(median(gv)))
+	f.set("plantuml_vs_graphviz_p50_ratio", round(float64(median(pu))/float64(median(gv))))
+
 	// miss_overhead_ms: a miss through the API against the same render
 	// straight to the renderer (fresh sources both ways, interleaved).
 	var direct, miss []time.Duration
