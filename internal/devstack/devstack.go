@@ -184,8 +184,6 @@ func (g *Group) Supervise(name string, env []string, bin string, args ...string)
 	return nil
 }
 
-
-
 // Serve runs an HTTP server in this process.
 func (g *Group) Serve(name, addr string, h http.Handler) error {
 	l, err := net.Listen("tcp", addr)
