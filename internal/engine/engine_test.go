@@ -120,6 +120,40 @@ func TestOutputCapIsEnforced(t *testing.T) {
 	}
 }
 
+// TestChattyStderrDoesNotBlock: stderr past its cap is dropped, and the
+// process runs to its end.
+func TestChattyStderrDoesNotBlock(t *testing.T) {
+	r := engine.NewRunner(box(t), shortLimits, 1, 30*time.Second)
+	out, err := r.Run(context.Background(), nil, "/usr/bin/bash", "-c", "head -c 10000000 /dev/zero >&2; echo done")
+	if err != nil || string(out) != "done\n" {
+		t.Fatalf("got %q, %v; want the process to finish", out, err)
+	}
+}
+
+// TestNoSandboxNoEngines: where bubblewrap is missing, every engine is
+// refused with the reason, unless unsandboxed mode is asked for.
+func TestNoSandboxNoEngines(t *testing.T) {
+	dir := t.TempDir()
+	for _, tool := range []string{"prlimit", "dot", "java"} {
+		if err := os.Symlink("/usr/bin/"+tool, filepath.Join(dir, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", dir)
+	if _, err := sandbox.New(false); !errors.Is(err, sandbox.ErrUnavailable) {
+		t.Fatalf("sandbox.New without bwrap: got %v, want ErrUnavailable", err)
+	}
+	l := engine.NewLocal(engine.Config{Timeout: time.Second, Self: self(t)})
+	if len(l.Engines) != 0 || len(l.Missing) != 1 || !strings.Contains(l.Missing[0], "LOCAL_ENGINES_UNSANDBOXED=1") {
+		t.Errorf("without a sandbox: engines %v, missing %q; want none, with the way round named", l.Engines, l.Missing)
+	}
+	l = engine.NewLocal(engine.Config{Timeout: time.Second, Self: self(t), Unsandboxed: true})
+	defer l.Close()
+	if l.Sandboxed || l.Engines["graphviz"] == nil {
+		t.Errorf("unsandboxed on request: sandboxed %v, engines %v", l.Sandboxed, l.Engines)
+	}
+}
+
 // TestSandboxView: what a process in the sandbox sees of this machine.
 func TestSandboxView(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "secret")

@@ -111,9 +111,10 @@ func (r *Runner) Run(ctx context.Context, stdin []byte, name string, args ...str
 	return stdout.Bytes(), nil
 }
 
-// cappedBuffer keeps at most max bytes; past that it calls over (which
-// kills the writer) and fails every write. It is an io.Writer only, so
-// os/exec copies through Write and the cap cannot be bypassed.
+// cappedBuffer keeps at most max bytes. Past that, with over set, it calls
+// over (which kills the writer) and fails every write; without it, it
+// discards the rest, so a chatty stderr never blocks the process. It is an
+// io.Writer only, so os/exec copies through Write and the cap holds.
 type cappedBuffer struct {
 	buf  bytes.Buffer
 	max  int
@@ -124,15 +125,19 @@ type cappedBuffer struct {
 var errCapped = errors.New("engine: output cap reached")
 
 func (c *cappedBuffer) Write(p []byte) (int, error) {
-	if room := c.max - c.buf.Len(); len(p) > room {
-		c.buf.Write(p[:room])
-		if !c.full && c.over != nil {
-			c.over()
-		}
-		c.full = true
-		return room, errCapped
+	room := c.max - c.buf.Len()
+	if len(p) <= room {
+		return c.buf.Write(p)
 	}
-	return c.buf.Write(p)
+	c.buf.Write(p[:room])
+	if c.over == nil {
+		return len(p), nil
+	}
+	if !c.full {
+		c.over()
+	}
+	c.full = true
+	return room, errCapped
 }
 
 func (c *cappedBuffer) Bytes() []byte  { return c.buf.Bytes() }
