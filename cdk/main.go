@@ -1,10 +1,12 @@
 // Command cdk is the CDK app: every environment's stacks (`cdk synth`), or
-// one with `-c env=<dev|staging|prod>`. AwsSolutions checks (cdk-nag) run
+// one with `-c env=<dev|staging|prod>` and that deployment's settings as
+// further context (infra.ContextKeys). AwsSolutions checks (cdk-nag) run
 // on every stack; an unacknowledged finding fails the synth.
 package main
 
 import (
-	"sort"
+	"fmt"
+	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -15,29 +17,31 @@ import (
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
-	paths := infra.Paths{BuildDir: context(app, "buildDir", "build"), WebDir: context(app, "webDir", "web/dist")}
-	names := []string{context(app, "env", "")}
-	if names[0] == "" {
-		names = names[:0]
-		for n := range infra.Environments {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+	get := func(key string) string {
+		v, _ := app.Node().TryGetContext(jsii.String(key)).(string)
+		return v
 	}
-	for _, n := range names {
-		e, err := infra.Lookup(n)
-		if err != nil {
-			panic(err)
-		}
+	digests, err := infra.ParseDigests(os.Getenv("KROKI_IMAGE_DIGESTS"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cdk:", err)
+		os.Exit(1)
+	}
+	paths := infra.Paths{BuildDir: or(get("buildDir"), "build"), WebDir: or(get("webDir"), "web/dist"), ImagesDir: "cdk/images", ImageDigests: digests}
+	envs, err := infra.Configure(get)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cdk:", err)
+		os.Exit(1)
+	}
+	for _, e := range envs {
 		infra.NewSystem(app, e, paths)
 	}
 	infra.Check(app)
 	app.Synth(nil)
 }
 
-func context(app awscdk.App, key, def string) string {
-	if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
-		return v
+func or(v, def string) string {
+	if v == "" {
+		return def
 	}
-	return def
+	return v
 }

@@ -1,6 +1,10 @@
 package templatetests
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/umlimages/umlimages/internal/config"
+)
 
 // TestEveryFunction: all our functions are provided.al2023 on arm64 with
 // X-Ray active, JSON logs, an explicit timeout and memory, and the asset
@@ -63,5 +67,41 @@ func TestFunctionSettings(t *testing.T) {
 	}
 	if logs < 4 {
 		t.Errorf("%d log groups with 30-day retention, want one per function at least", logs)
+	}
+}
+
+// TestEveryFunctionStarts: each function's configuration, loaded with that
+// function's own loader from the environment every synthesized template
+// gives it (intrinsics replaced by plausible values), is valid: no
+// function exits at start in any environment.
+func TestEveryFunctionStarts(t *testing.T) {
+	loaders := map[string]func(func(string) string) error{
+		"UML Images render":      func(g func(string) string) error { _, err := config.LoadRender(g); return err },
+		"UML Images backup":      func(g func(string) string) error { _, err := config.LoadBackup(g); return err },
+		"UML Images healthprobe": func(g func(string) string) error { _, err := config.LoadProbe(g); return err },
+		"UML Images failover":    func(g func(string) string) error { _, err := config.LoadFailover(g); return err },
+	}
+	for _, env := range environments() {
+		for _, part := range []string{"Primary", "Standby"} {
+			tpl := stack(t, "UmlImages-"+env+"-"+part)
+			region := *tpl.Stack.Region()
+			for id, f := range tpl.ours() {
+				desc, _ := f.Properties["Description"].(string)
+				load, ok := loaders[desc]
+				if !ok {
+					t.Errorf("%s %s: no loader for %q", tpl.Name, id, desc)
+					continue
+				}
+				vars := map[string]string{config.EnvLambdaRuntimeAPI: "127.0.0.1:9001", "AWS_REGION": region}
+				if e, ok := f.Properties["Environment"].(map[string]any); ok {
+					for k, v := range e["Variables"].(map[string]any) {
+						vars[k] = plausible(v, region)
+					}
+				}
+				if err := load(func(k string) string { return vars[k] }); err != nil {
+					t.Errorf("%s %s would exit at start: %v", tpl.Name, desc, err)
+				}
+			}
+		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -31,14 +30,28 @@ type Template struct {
 
 // Resource is a template resource.
 type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
+	Type           string         `json:"Type"`
+	Properties     map[string]any `json:"Properties"`
+	Metadata       map[string]any `json:"Metadata"`
+	DeletionPolicy string         `json:"DeletionPolicy"`
+}
+
+// deployments are the context each environment is synthesized with, as a
+// deployer gives it (-c key=value): dev on the table's defaults, staging
+// and prod with a domain.
+var deployments = map[string]map[string]string{
+	"dev": {"env": "dev"},
+	"staging": {"env": "staging", "domain": "diagrams-staging.acme.test", "hostedZoneId": "Z0ACMESTAGING",
+		"hostedZoneName": "acme.test", "alarmEmail": "ops-staging@acme.test"},
+	"prod": {"env": "prod", "domain": "diagrams.acme.test", "hostedZoneId": "Z0ACMEPROD",
+		"hostedZoneName": "acme.test", "alarmEmail": "ops@acme.test"},
 }
 
 var (
 	once      sync.Once
 	templates map[string]*Template // by stack name, e.g. UmlImages-prod-Primary
+	envs      map[string]infra.Env // as configured, by name
+	assembly  string               // the cloud assembly's directory
 	synthErr  error
 )
 
@@ -67,19 +80,23 @@ func synth(t *testing.T) map[string]*Template {
 			"aws:cdk:enable-asset-metadata":             true,
 			"@aws-cdk/core:defaultCrossStackReferences": "strong",
 		}})
-		templates = map[string]*Template{}
-		names := make([]string, 0, len(infra.Environments))
-		for n := range infra.Environments {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			s := infra.NewSystem(app, infra.Environments[n], infra.Paths{BuildDir: assets, WebDir: web})
+		templates, envs = map[string]*Template{}, map[string]infra.Env{}
+		for _, n := range environments() {
+			configured, err := infra.Configure(func(k string) string { return deployments[n][k] })
+			if err != nil {
+				synthErr = err
+				return
+			}
+			e := configured[0]
+			envs[n] = e
+			s := infra.NewSystem(app, e, infra.Paths{BuildDir: assets, WebDir: web, ImagesDir: filepath.Join("..", "cdk", "images"),
+				ImageDigests: map[string]string{"kroki": "sha256:" + strings.Repeat("ab", 32)}})
 			for _, st := range []awscdk.Stack{s.Edge, s.Standby, s.Primary} {
 				templates[*st.StackName()] = &Template{Name: *st.StackName(), Stack: st}
 			}
 		}
 		infra.Check(app)
+		assembly = *app.Synth(nil).Directory()
 		for _, tpl := range templates {
 			raw, _ := json.Marshal(assertions.Template_FromStack(tpl.Stack, nil).ToJSON())
 			var doc struct {

@@ -6,8 +6,11 @@
 package infra
 
 import (
+	"errors"
 	"fmt"
+	"net/mail"
 	"sort"
+	"strings"
 )
 
 // KrokiVersion is the pinned Kroki release (0.32.1 fixed the 2026 safe-mode
@@ -39,8 +42,10 @@ type Env struct {
 	Retain bool
 }
 
-// Environments is the one table of environments. The guide's production
-// figures: 3 replicas, 1 vCPU, 1 GiB.
+// Environments is the one table of environments, with defaults only: no
+// domain, zone, account or e-mail (each deployment gives its own as CDK
+// context, see Configure). The guide's production figures: 3 replicas,
+// 1 vCPU, 1 GiB.
 var Environments = map[string]Env{
 	"dev": {
 		Name: "dev", PrimaryRegion: "eu-west-1", StandbyRegion: "eu-central-1",
@@ -49,28 +54,98 @@ var Environments = map[string]Env{
 	},
 	"staging": {
 		Name: "staging", PrimaryRegion: "eu-west-1", StandbyRegion: "eu-central-1",
-		Domain: "diagrams-staging.example.com", HostedZoneID: "Z0000000000STAGING", HostedZoneName: "example.com",
 		KrokiReplicas: 2, KrokiMaxTasks: 4, KrokiCPU: 1, KrokiMemoryMiB: 1024, RenderMemoryMB: 1024,
-		ThrottleRate: 200, ThrottleBurst: 400, WAFRateLimit: 2000, AlarmEmail: "oncall-staging@example.com",
+		ThrottleRate: 200, ThrottleBurst: 400, WAFRateLimit: 2000,
 	},
 	"prod": {
 		Name: "prod", PrimaryRegion: "eu-west-1", StandbyRegion: "eu-central-1",
-		Domain: "diagrams.example.com", HostedZoneID: "Z00000000000000PROD", HostedZoneName: "example.com",
 		KrokiReplicas: 3, KrokiMaxTasks: 9, KrokiCPU: 1, KrokiMemoryMiB: 1024, RenderMemoryMB: 1024,
-		ThrottleRate: 500, ThrottleBurst: 1000, WAFRateLimit: 2000, AlarmEmail: "oncall@example.com", Retain: true,
+		ThrottleRate: 500, ThrottleBurst: 1000, WAFRateLimit: 2000, Retain: true,
 	},
+}
+
+// ContextKeys are the per-deployment settings, given as CDK context (`-c
+// key=value`, cdk.json or cdk.context.json); each overrides the table.
+var ContextKeys = []string{"env", "account", "primaryRegion", "standbyRegion", "domain", "hostedZoneId", "hostedZoneName", "alarmEmail"}
+
+// Configure returns the environments to synthesize: the one named by the
+// context key env with every other key applied, or, without env, every
+// environment of the table as it stands (other keys are then an error:
+// they would apply to all of them).
+func Configure(context func(key string) string) ([]Env, error) {
+	name := context("env")
+	if name == "" {
+		for _, k := range ContextKeys[1:] {
+			if context(k) != "" {
+				return nil, fmt.Errorf("context %s applies to one environment: give -c env=<dev|staging|prod> with it", k)
+			}
+		}
+		var all []Env
+		for _, n := range names() {
+			all = append(all, Environments[n])
+		}
+		return all, nil
+	}
+	e, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	for key, field := range map[string]*string{
+		"account": &e.Account, "primaryRegion": &e.PrimaryRegion, "standbyRegion": &e.StandbyRegion, "domain": &e.Domain,
+		"hostedZoneId": &e.HostedZoneID, "hostedZoneName": &e.HostedZoneName, "alarmEmail": &e.AlarmEmail,
+	} {
+		if v := strings.TrimSpace(context(key)); v != "" {
+			*field = v
+		}
+	}
+	e.Domain = strings.TrimSuffix(strings.ToLower(e.Domain), ".")
+	e.HostedZoneName = strings.TrimSuffix(strings.ToLower(e.HostedZoneName), ".")
+	return []Env{e}, e.Validate()
+}
+
+// Validate reports every inconsistency of an environment's settings, each
+// naming its context keys.
+func (e Env) Validate() error {
+	var errs []error
+	zone := e.HostedZoneID != "" || e.HostedZoneName != ""
+	switch {
+	case e.Domain != "" && !zone:
+		errs = append(errs, fmt.Errorf("%s: domain %q needs its hosted zone: set hostedZoneId and hostedZoneName", e.Name, e.Domain))
+	case e.Domain == "" && zone:
+		errs = append(errs, fmt.Errorf("%s: hostedZoneId/hostedZoneName are set but domain is not: set domain, or neither", e.Name))
+	case zone && (e.HostedZoneID == "" || e.HostedZoneName == ""):
+		errs = append(errs, fmt.Errorf("%s: hostedZoneId and hostedZoneName go together", e.Name))
+	case e.Domain != "" && e.Domain != e.HostedZoneName && !strings.HasSuffix(e.Domain, "."+e.HostedZoneName):
+		errs = append(errs, fmt.Errorf("%s: domain %q is not inside hostedZoneName %q", e.Name, e.Domain, e.HostedZoneName))
+	}
+	if e.PrimaryRegion == "" || e.StandbyRegion == "" || e.PrimaryRegion == e.StandbyRegion {
+		errs = append(errs, fmt.Errorf("%s: primaryRegion %q and standbyRegion %q must be two different regions", e.Name, e.PrimaryRegion, e.StandbyRegion))
+	}
+	if e.AlarmEmail != "" {
+		if _, err := mail.ParseAddress(e.AlarmEmail); err != nil {
+			errs = append(errs, fmt.Errorf("%s: alarmEmail %q is not an e-mail address", e.Name, e.AlarmEmail))
+		}
+	}
+	if e.Account != "" && (len(e.Account) != 12 || strings.Trim(e.Account, "0123456789") != "") {
+		errs = append(errs, fmt.Errorf("%s: account %q is not a 12-digit AWS account id", e.Name, e.Account))
+	}
+	return errors.Join(errs...)
+}
+
+func names() []string {
+	var out []string
+	for n := range Environments {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Lookup returns an environment by name.
 func Lookup(name string) (Env, error) {
 	e, ok := Environments[name]
 	if !ok {
-		var names []string
-		for n := range Environments {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Env{}, fmt.Errorf("unknown environment %q (one of %v)", name, names)
+		return Env{}, fmt.Errorf("unknown environment %q (one of %v)", name, names())
 	}
 	return e, nil
 }

@@ -2,11 +2,14 @@ package infra
 
 import (
 	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecspatterns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
@@ -34,11 +37,17 @@ type KrokiProps struct {
 	Vpc awsec2.IVpc
 	// Logs receives the load balancer's access logs.
 	Logs awss3.IBucket
+	// Images holds a Dockerfile per image (cdk/images/<image>); Digests
+	// pins base images by digest, by image name.
+	Images  string
+	Digests map[string]string
 }
 
 // Kroki is Kroki on ECS Fargate behind an internal load balancer: the
-// pinned image and its companions (from this account's ECR: the tasks
-// have no route out), KROKI_SAFE_MODE=secure, a task role with no
+// pinned image and its companions, built from cdk/images and pushed to
+// this account's ECR by cdk deploy (the tasks have no route out, and ECR's
+// pull-through cache would need one on its first pull),
+// KROKI_SAFE_MODE=secure, a task role with no
 // permissions, health checks, CPU autoscaling, Container Insights.
 type Kroki struct {
 	constructs.Construct
@@ -64,8 +73,11 @@ func NewKroki(scope constructs.Construct, id string, p KrokiProps) *Kroki {
 		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	image := func(name string) awsecs.ContainerImage {
-		repo := awsecr.Repository_FromRepositoryName(c, jsii.String("Repo"+name), jsii.String("yuzutech/"+name))
-		return awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(KrokiVersion))
+		props := &awsecs.AssetImageProps{Platform: awsecrassets.Platform_LINUX_AMD64()}
+		if d := p.Digests[name]; d != "" {
+			props.BuildArgs = &map[string]*string{"BASE": jsii.String("yuzutech/" + name + ":" + KrokiVersion + "@" + d)}
+		}
+		return awsecs.ContainerImage_FromAsset(jsii.String(filepath.Join(p.Images, name)), props)
 	}
 	env := map[string]*string{
 		"KROKI_SAFE_MODE":       jsii.String("secure"),
@@ -120,3 +132,29 @@ func NewKroki(scope constructs.Construct, id string, p KrokiProps) *Kroki {
 	scaling.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsecs.CpuUtilizationScalingProps{TargetUtilizationPercent: jsii.Number(60)})
 	return &Kroki{Construct: c, Service: svc, URL: "http://" + *svc.LoadBalancer().LoadBalancerDnsName()}
 }
+
+// ParseDigests reads image digests in the form KROKI_IMAGE_DIGESTS takes:
+// "kroki=sha256:…,kroki-mermaid=sha256:…".
+func ParseDigests(s string) (map[string]string, error) {
+	out := map[string]string{}
+	known := map[string]bool{"kroki": true}
+	for _, c := range companions {
+		known[c.image] = true
+	}
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, digest, _ := strings.Cut(part, "=")
+		if !known[name] {
+			return nil, fmt.Errorf("KROKI_IMAGE_DIGESTS: unknown image %q", name)
+		}
+		if !digestPattern.MatchString(digest) {
+			return nil, fmt.Errorf("KROKI_IMAGE_DIGESTS: %s: %q is not a sha256:<64 hex> digest", name, digest)
+		}
+		out[name] = digest
+	}
+	return out, nil
+}
+
+var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)

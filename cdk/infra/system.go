@@ -11,8 +11,12 @@ import (
 
 // Paths are where the app finds what it deploys.
 type Paths struct {
-	BuildDir string // build/: <fn>/bootstrap per function
-	WebDir   string // web/
+	BuildDir  string // build/: <fn>/bootstrap per function
+	WebDir    string // web/dist: the built editor
+	ImagesDir string // cdk/images: a Dockerfile per Kroki image
+	// ImageDigests pins Kroki's images by digest, by image name
+	// (ParseDigests reads KROKI_IMAGE_DIGESTS).
+	ImageDigests map[string]string
 }
 
 // System is an environment's stacks.
@@ -32,7 +36,7 @@ type Region struct {
 func newRegion(stack awscdk.Stack, e Env, paths Paths) *Region {
 	network := NewNetwork(stack, "Network")
 	data := NewData(stack, "Data", e)
-	kroki := NewKroki(stack, "Kroki", KrokiProps{Env: e, Vpc: network.Vpc, Logs: data.Logs})
+	kroki := NewKroki(stack, "Kroki", KrokiProps{Env: e, Vpc: network.Vpc, Logs: data.Logs, Images: paths.ImagesDir, Digests: paths.ImageDigests})
 	public := ""
 	if e.Domain != "" {
 		public = "https://" + e.Domain
