@@ -30,17 +30,3 @@ func TestCDN(t *testing.T) {
 	}
 }
 
-// TestFirewall: the web ACL (us-east-1) limits each IP's rate and runs
-// AWS's common rules with the 8 KB body rule only counting, so diagram
-// POSTs pass.
-func TestFirewall(t *testing.T) {
-	tpl := stack(t, "UmlImages-prod-Edge")
-	acls := tpl.ofType("AWS::WAFv2::WebACL")
-	if len(acls) != 1 {
-		t.Fatalf("%d web ACLs", len(acls))
-	}
-	for _, acl := range acls {
-		has(t, "web ACL", acl.Properties, `"Scope":"CLOUDFRONT"`, `"RateBasedStatement":{"AggregateKeyType":"IP","Limit":2000}`,
-			`"Name":"AWSManagedRulesCommonRuleSet"`, `"ActionToUse":{"Count":{}},"Name":"SizeRestrictions_BODY"`)
-	}
-}

@@ -165,3 +165,15 @@ func has(t *testing.T, what string, v any, parts ...string) {
 func environments() []string { return []string{"dev", "staging", "prod"} }
 
 func jsiiStr(s string) *string { return jsii.String(s) }
+
+// decode reads a template value (or raw JSON) into out.
+func decode(t *testing.T, v any, out any) {
+	t.Helper()
+	raw, ok := v.([]byte)
+	if !ok {
+		raw, _ = json.Marshal(v)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decode %.200s: %v", raw, err)
+	}
+}

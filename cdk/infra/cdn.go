@@ -1,6 +1,12 @@
 package infra
 
 import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
@@ -11,20 +17,41 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/umlimages/umlimages/internal/config"
+	"github.com/umlimages/umlimages/internal/diagram"
 )
 
 // NewFirewall builds the web ACL CloudFront uses (it must live in
-// us-east-1): a rate limit per client IP and AWS's common and known-bad-
-// input rule sets. The common set's 8 KB body rule only counts: diagram
-// POSTs are bigger by nature, and the render API enforces its own 1 MiB
-// limit.
+// us-east-1): a rate limit per client IP, AWS's core and known-bad-input
+// rule sets, and limits of our own on the render routes.
+//
+// The core rule set blocks URI paths over 1,024 bytes and request bodies
+// over 8 KB, and its body rules (cross-site scripting, local and remote
+// file inclusion, metadata-address SSRF) match ordinary diagram sources:
+// HTML labels, "../", 169.254.169.254 in a network diagram. Those six
+// rules only count; a later rule blocks on their labels off the render
+// routes, as AWS documents for managed rules ("override the rule group
+// rules to count matches, and then run a rule after the rule group that
+// handles the web request based on the rule group labels":
+// https://docs.aws.amazon.com/waf/latest/developerguide/waf-labels.html;
+// the labels: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html).
+// On the render routes the URI may be as long as Kroki takes (16 KiB), and
+// the body as large as the source limit, read from Content-Length: WAF
+// itself sees at most the first 16 KB of a body behind CloudFront
+// (https://docs.aws.amazon.com/waf/latest/developerguide/waf-oversize-request-components.html);
+// the render function enforces the limit on the bytes it receives.
 func NewFirewall(scope constructs.Construct, id string, e Env) awswafv2.CfnWebACL {
 	visibility := func(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
 		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
 			CloudWatchMetricsEnabled: jsii.Bool(true), SampledRequestsEnabled: jsii.Bool(true), MetricName: jsii.String(name),
 		}
 	}
-	managed := func(priority float64, name string, overrides []*awswafv2.CfnWebACL_RuleActionOverrideProperty) *awswafv2.CfnWebACL_RuleProperty {
+	managed := func(priority float64, name string, count []string) *awswafv2.CfnWebACL_RuleProperty {
+		overrides := []*awswafv2.CfnWebACL_RuleActionOverrideProperty{}
+		for _, rule := range count {
+			overrides = append(overrides, &awswafv2.CfnWebACL_RuleActionOverrideProperty{
+				Name: jsii.String(rule), ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: map[string]any{}},
+			})
+		}
 		return &awswafv2.CfnWebACL_RuleProperty{
 			Name: jsii.String(name), Priority: jsii.Number(priority),
 			OverrideAction: &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
@@ -34,6 +61,36 @@ func NewFirewall(scope constructs.Construct, id string, e Env) awswafv2.CfnWebAC
 			VisibilityConfig: visibility(name),
 		}
 	}
+	block := func(priority float64, name string, statements ...*awswafv2.CfnWebACL_StatementProperty) *awswafv2.CfnWebACL_RuleProperty {
+		all := make([]any, len(statements))
+		for i, s := range statements {
+			all[i] = s
+		}
+		return &awswafv2.CfnWebACL_RuleProperty{
+			Name: jsii.String(name), Priority: jsii.Number(priority),
+			Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}},
+			Statement:        &awswafv2.CfnWebACL_StatementProperty{AndStatement: &awswafv2.CfnWebACL_AndStatementProperty{Statements: &all}},
+			VisibilityConfig: visibility(name),
+		}
+	}
+	renderRoute := &awswafv2.CfnWebACL_StatementProperty{RegexMatchStatement: &awswafv2.CfnWebACL_RegexMatchStatementProperty{
+		FieldToMatch: &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
+		RegexString:  jsii.String(RenderRoutePattern()),
+		TextTransformations: &[]any{&awswafv2.CfnWebACL_TextTransformationProperty{
+			Priority: jsii.Number(0), Type: jsii.String("LOWERCASE"),
+		}},
+	}}
+	var labels []any
+	for _, l := range coreRulesCounted {
+		labels = append(labels, &awswafv2.CfnWebACL_StatementProperty{LabelMatchStatement: &awswafv2.CfnWebACL_LabelMatchStatementProperty{
+			Scope: jsii.String("LABEL"), Key: jsii.String("awswaf:managed:aws:core-rule-set:" + l.label),
+		}})
+	}
+	var counted []string
+	for _, l := range coreRulesCounted {
+		counted = append(counted, l.rule)
+	}
+	none := &[]any{&awswafv2.CfnWebACL_TextTransformationProperty{Priority: jsii.Number(0), Type: jsii.String("NONE")}}
 	return awswafv2.NewCfnWebACL(scope, jsii.String(id), &awswafv2.CfnWebACLProps{
 		Scope:            jsii.String("CLOUDFRONT"),
 		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
@@ -47,12 +104,65 @@ func NewFirewall(scope constructs.Construct, id string, e Env) awswafv2.CfnWebAC
 				}},
 				VisibilityConfig: visibility("rate-limit-per-ip"),
 			},
-			managed(1, "AWSManagedRulesCommonRuleSet", []*awswafv2.CfnWebACL_RuleActionOverrideProperty{{
-				Name: jsii.String("SizeRestrictions_BODY"), ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: map[string]any{}},
-			}}),
+			managed(1, "AWSManagedRulesCommonRuleSet", counted),
 			managed(2, "AWSManagedRulesKnownBadInputsRuleSet", nil),
+			block(3, "render-uri-size", renderRoute, &awswafv2.CfnWebACL_StatementProperty{SizeConstraintStatement: &awswafv2.CfnWebACL_SizeConstraintStatementProperty{
+				FieldToMatch:       &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
+				ComparisonOperator: jsii.String("GT"), Size: jsii.Number(maxURIBytes), TextTransformations: none,
+			}}),
+			block(4, "render-body-size", renderRoute, &awswafv2.CfnWebACL_StatementProperty{RegexMatchStatement: &awswafv2.CfnWebACL_RegexMatchStatementProperty{
+				FieldToMatch: &awswafv2.CfnWebACL_FieldToMatchProperty{SingleHeader: map[string]any{"Name": "content-length"}},
+				RegexString:  jsii.String(greaterThan(config.DefaultMaxSourceBytes)), TextTransformations: none,
+			}}),
+			block(5, "core-rules-off-render-routes",
+				&awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{Statement: renderRoute}},
+				&awswafv2.CfnWebACL_StatementProperty{OrStatement: &awswafv2.CfnWebACL_OrStatementProperty{Statements: &labels}}),
 		},
 	})
+}
+
+// coreRulesCounted are the core rule set's rules that count on the render
+// routes, with the labels they add.
+var coreRulesCounted = []struct{ rule, label string }{
+	{"SizeRestrictions_URIPATH", "SizeRestrictions_URIPath"},
+	{"SizeRestrictions_BODY", "SizeRestrictions_Body"},
+	{"CrossSiteScripting_BODY", "CrossSiteScripting_Body"},
+	{"GenericLFI_BODY", "GenericLFI_Body"},
+	{"GenericRFI_BODY", "GenericRFI_Body"},
+	{"EC2MetaDataSSRF_BODY", "EC2MetaDataSSRF_Body"},
+}
+
+// maxURIBytes is the longest render URI, Kroki's KROKI_MAX_URI_LENGTH.
+const maxURIBytes = 16384
+
+// RenderRoutePattern matches the render API's routes in a lower-cased URI
+// path: POST /, /{type}[/{format}[/{encoded}]], /d/{id}[/{format}] and
+// POST /v1/diagrams, for every diagram type and alias.
+func RenderRoutePattern() string {
+	var names []string
+	for _, t := range diagram.Types() {
+		names = append(names, t.Name)
+		names = append(names, t.Aliases...)
+	}
+	return "^/((" + strings.Join(names, "|") + ")(/[a-z0-9]+(/[^/]*)?)?|d/[a-z0-9_-]+(/[a-z0-9]+)?|v1/diagrams)?/?$"
+}
+
+// greaterThan is a regular expression matching the decimal numbers above
+// n (leading zeros allowed), for a Content-Length header.
+func greaterThan(n int) string {
+	s := strconv.Itoa(n)
+	alts := []string{fmt.Sprintf("[1-9][0-9]{%d,}", len(s))}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '9' {
+			continue
+		}
+		alt := s[:i] + "[" + string(s[i]+1) + "-9]"
+		if rest := len(s) - i - 1; rest > 0 {
+			alt += fmt.Sprintf("[0-9]{%d}", rest)
+		}
+		alts = append(alts, alt)
+	}
+	return "^0*(" + strings.Join(alts, "|") + ")$"
 }
 
 // CDNProps configure the distribution.
@@ -149,4 +259,17 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 		props.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	return awscloudfront.NewDistribution(c, jsii.String("Distribution"), props)
+}
+
+//go:embed edge/*.js
+var edgeFunctions embed.FS
+
+// EdgeFunctionCode is a CloudFront Function's code, from edge/.
+func EdgeFunctionCode(file string) (string, error) {
+	b, err := edgeFunctions.ReadFile("edge/" + file)
+	if err != nil {
+		return "", err
+	}
+	csp, _ := json.Marshal(config.UIContentSecurityPolicy)
+	return strings.ReplaceAll(string(b), "%UI_CSP%", string(csp)), nil
 }
