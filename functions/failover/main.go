@@ -4,7 +4,8 @@
 //
 //	failover status | failover | failback [--dry-run] [--reason TEXT]
 //
-// configured by HOSTED_ZONE_ID, RECORD_NAME, PRIMARY_TARGET, STANDBY_TARGET,
+// configured by HOSTED_ZONE_ID, RECORD_NAME, PRIMARY_TARGET, STANDBY_TARGET
+// (all four, or none: then it only advises), ORIGIN_SECRET,
 // PRIMARY_PROBE_URL, STANDBY_PROBE_URL, MIN_DWELL, STATE_BUCKET, TOPIC_ARN
 // and the AWS SDK's variables.
 package main
@@ -48,7 +49,7 @@ func main() {
 		route53.NewFromConfig(awsCfg),
 		s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3ForcePathStyle }),
 		sns.NewFromConfig(awsCfg),
-		failover.ProbeChecker{Prober: probe.New(hc, probe.Options{Timeout: cfg.ProbeTimeout})},
+		failover.ProbeChecker{Prober: probe.New(hc, probe.Options{Timeout: cfg.ProbeTimeout, Header: config.OriginHeaders(cfg.OriginSecret)})},
 		failover.Options{
 			HostedZoneID: cfg.HostedZoneID,
 			RecordName:   cfg.RecordName,

@@ -33,7 +33,8 @@ func main() {
 	}
 	hc := obs.TraceHTTP(&http.Client{})
 	if cfg.InLambda {
-		prober := probe.New(hc, probe.Options{Engines: cfg.Engines, Timeout: cfg.Timeout, LatencyBudget: cfg.LatencyBudget})
+		prober := probe.New(hc, probe.Options{Engines: cfg.Engines, Timeout: cfg.Timeout, LatencyBudget: cfg.LatencyBudget,
+			Header: config.OriginHeaders(cfg.OriginSecret)})
 		rep := probe.NewReporter(obs.NewLogger(os.Stdout, cfg.LogLevel), cfg.MetricsNamespace)
 		lambda.Start(func(ctx context.Context, ev probe.Event) (probe.Summary, error) {
 			return probe.Handle(ctx, prober, rep, ev)
@@ -56,7 +57,7 @@ func command(args []string, stdout, stderr io.Writer, hc *http.Client, cfg confi
 		fs.Usage()
 		return 2
 	}
-	o := probe.Options{Timeout: *timeout, LatencyBudget: cfg.LatencyBudget}
+	o := probe.Options{Timeout: *timeout, LatencyBudget: cfg.LatencyBudget, Header: config.OriginHeaders(cfg.OriginSecret)}
 	if *engines != "" {
 		o.Engines = strings.Split(*engines, ",")
 	}

@@ -74,6 +74,7 @@ func newHandler(ctx context.Context, cfg config.Render, log *slog.Logger) (http.
 		Timeout:          cfg.RenderTimeout,
 		EnabledTypes:     cfg.EnabledTypes,
 		PublicBaseURL:    cfg.PublicBaseURL,
+		OriginSecret:     cfg.OriginSecret,
 		Version:          version(),
 		RendererVersion:  cfg.KrokiVersion,
 		MetricsNamespace: cfg.MetricsNamespace,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,12 +51,32 @@ const (
 	EnvProbeEngines     = "PROBE_ENGINES"
 	EnvProbeTimeout     = "PROBE_TIMEOUT"
 	EnvLatencyBudget    = "LATENCY_BUDGET"
+	EnvOriginSecret     = "ORIGIN_SECRET"
 )
+
+// OriginHeader carries the secret CloudFront adds to every request it
+// sends the render API (the origin lock): with ORIGIN_SECRET set, the API
+// refuses requests without it, and the probes send it.
+const OriginHeader = "X-Origin-Verify"
+
+// OriginHeaders are the headers a probe sends to pass the origin lock
+// (none without a secret).
+func OriginHeaders(secret string) http.Header {
+	if secret == "" {
+		return nil
+	}
+	return http.Header{OriginHeader: {secret}}
+}
 
 // UIContentSecurityPolicy is the web UI's CSP, set by CloudFront in AWS and
 // by `make dev`'s UI server: everything from our own origin; renders are
 // shown as blob: or data: images.
 const UIContentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// SVGContentSecurityPolicy sandboxes an SVG opened as a document: no
+// script, no fetches, inline styles and data: images only. The render API
+// sends it with every SVG; CloudFront sets it on /renders/.
+const SVGContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox"
 
 // Defaults and bounds.
 const (
@@ -86,6 +107,8 @@ type Render struct {
 	RenderTimeout    time.Duration
 	EnabledTypes     map[string]bool // canonical names; every type unless ENABLED_TYPES says otherwise
 	PublicBaseURL    string
+	// OriginSecret, when set, is required in OriginHeader on every request.
+	OriginSecret     string
 	S3ForcePathStyle bool
 	ListenAddr       string
 	LogLevel         slog.Level
@@ -101,6 +124,7 @@ func LoadRender(getenv func(string) string) (Render, error) {
 		KrokiVersion:     getenv(EnvKrokiVersion),
 		CacheBucket:      getenv(EnvCacheBucket),
 		PublicBaseURL:    strings.TrimRight(getenv(EnvPublicBaseURL), "/"),
+		OriginSecret:     getenv(EnvOriginSecret),
 		ListenAddr:       or(getenv(EnvListenAddr), DefaultListenAddr),
 		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
 		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
@@ -195,9 +219,11 @@ func size(getenv func(string) string, name string, def int, errs *[]error) int {
 // Probe is the health probe's configuration.
 type Probe struct {
 	// Engines to probe; empty: every type the API enables.
-	Engines          []string
-	Timeout          time.Duration
-	LatencyBudget    time.Duration
+	Engines       []string
+	Timeout       time.Duration
+	LatencyBudget time.Duration
+	// OriginSecret is sent in OriginHeader to the regional APIs.
+	OriginSecret     string
 	LogLevel         slog.Level
 	MetricsNamespace string
 	InLambda         bool
@@ -207,6 +233,7 @@ type Probe struct {
 func LoadProbe(getenv func(string) string) (Probe, error) {
 	var errs []error
 	c := Probe{
+		OriginSecret:     getenv(EnvOriginSecret),
 		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
 		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
 	}
@@ -305,7 +332,10 @@ func boolean(getenv func(string) string, name string, errs *[]error) bool {
 	return b
 }
 
-// Failover is the failover function's configuration.
+// Failover is the failover function's configuration. Without a hosted
+// zone (HOSTED_ZONE_ID, RECORD_NAME, PRIMARY_TARGET and STANDBY_TARGET all
+// unset: an environment without a domain) it only advises: it probes,
+// decides and tells the operators, and switches nothing.
 type Failover struct {
 	HostedZoneID     string
 	RecordName       string
@@ -319,6 +349,7 @@ type Failover struct {
 	SyncTimeout      time.Duration
 	S3ForcePathStyle bool
 	ProbeTimeout     time.Duration
+	OriginSecret     string
 	LogLevel         slog.Level
 	InLambda         bool
 }
@@ -335,13 +366,19 @@ func LoadFailover(getenv func(string) string) (Failover, error) {
 		StandbyProbeURL: getenv(EnvStandbyProbeURL),
 		StateBucket:     getenv(EnvStateBucket),
 		TopicARN:        getenv(EnvTopicARN),
+		OriginSecret:    getenv(EnvOriginSecret),
 		InLambda:        getenv(EnvLambdaRuntimeAPI) != "",
 	}
-	for _, req := range []struct{ name, v string }{
-		{EnvHostedZoneID, c.HostedZoneID}, {EnvRecordName, c.RecordName}, {EnvPrimaryTarget, c.PrimaryTarget},
-		{EnvStandbyTarget, c.StandbyTarget}, {EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL},
-		{EnvStateBucket, c.StateBucket},
-	} {
+	required := []struct{ name, v string }{
+		{EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL}, {EnvStateBucket, c.StateBucket},
+	}
+	dns := []struct{ name, v string }{
+		{EnvHostedZoneID, c.HostedZoneID}, {EnvRecordName, c.RecordName}, {EnvPrimaryTarget, c.PrimaryTarget}, {EnvStandbyTarget, c.StandbyTarget},
+	}
+	if c.HostedZoneID != "" || c.RecordName != "" || c.PrimaryTarget != "" || c.StandbyTarget != "" {
+		required = append(required, dns...)
+	}
+	for _, req := range required {
 		if req.v == "" {
 			errs = append(errs, fmt.Errorf("%s is required", req.name))
 		}

@@ -61,3 +61,33 @@ func TestLoadRenderReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// TestFailoverWithoutZone: an environment without a domain runs the
+// failover in its advising mode; a half-configured switch is an error
+// naming what is missing.
+func TestFailoverWithoutZone(t *testing.T) {
+	base := map[string]string{
+		config.EnvPrimaryProbeURL: "https://primary.example/", config.EnvStandbyProbeURL: "https://standby.example/",
+		config.EnvStateBucket: "state",
+	}
+	get := func(extra map[string]string) func(string) string {
+		return func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+	}
+	c, err := config.LoadFailover(get(nil))
+	if err != nil || c.HostedZoneID != "" {
+		t.Fatalf("no zone: %+v, %v", c, err)
+	}
+	_, err = config.LoadFailover(get(map[string]string{config.EnvHostedZoneID: "Z1", config.EnvRecordName: "origin.example"}))
+	if err == nil || !strings.Contains(err.Error(), config.EnvPrimaryTarget) || !strings.Contains(err.Error(), config.EnvStandbyTarget) {
+		t.Errorf("half a switch: %v", err)
+	}
+	if _, err := config.LoadFailover(get(map[string]string{config.EnvHostedZoneID: "Z1", config.EnvRecordName: "origin.example",
+		config.EnvPrimaryTarget: "a", config.EnvStandbyTarget: "b"})); err != nil {
+		t.Errorf("a whole switch: %v", err)
+	}
+}

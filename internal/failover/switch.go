@@ -20,6 +20,9 @@ import (
 
 // Options configure a Switcher.
 type Options struct {
+	// HostedZoneID holds the records switched; empty: the switcher only
+	// advises (outcome "advised": it probes, decides, records the audit and
+	// notifies, and changes nothing).
 	HostedZoneID string
 	RecordName   string
 	// Targets are the record values per region (the regional endpoints).
@@ -120,6 +123,9 @@ func (s *Switcher) Handle(ctx context.Context, t Trigger) (Report, error) {
 		rep.Outcome = "refused"
 	case rep.Decision.DryRun:
 		rep.Outcome = "dry-run"
+	case s.o.HostedZoneID == "":
+		rep.Outcome = "advised"
+		rep.Decision.Reason += "; this environment has no hosted zone to switch: the operators are told instead"
 	default:
 		err = s.switchTo(ctx, &rep, etag, ms)
 	}
@@ -218,8 +224,12 @@ func (s *Switcher) waitInSync(ctx context.Context, id string) error {
 	}
 }
 
-// Records lists the weighted records' current weights, for status.
+// Records lists the weighted records' current weights, for status (none
+// without a zone).
 func (s *Switcher) Records(ctx context.Context) (map[string]int64, error) {
+	if s.o.HostedZoneID == "" {
+		return nil, nil
+	}
 	out, err := s.r53.ListResourceRecordSets(ctx, &route53.ListResourceRecordSetsInput{HostedZoneId: &s.o.HostedZoneID, StartRecordName: &s.o.RecordName})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -271,4 +272,29 @@ func TestRoute53Faults(t *testing.T) {
 			t.Errorf("the wait for INSYNC took %.0f ms; it is bounded at 500", rep.Timings.Sync)
 		}
 	})
+}
+
+// TestWithoutZoneAdvises: in an environment without a hosted zone the
+// failover starts, decides, and tells the operators, changing nothing.
+func TestWithoutZoneAdvises(t *testing.T) {
+	r := newRig(t)
+	r.minDwell = 0
+	s := failover.New(nil, r.s3.Client(t),
+		sns.NewFromConfig(r.awsCfg, func(o *sns.Options) { o.BaseEndpoint = aws.String(r.sns.URL) }),
+		failover.ProbeChecker{Prober: probe.New(&http.Client{}, probe.Options{Engines: []string{"graphviz"}, Timeout: 20 * time.Second, LatencyBudget: time.Minute})},
+		failover.Options{
+			ProbeURLs:   map[string]string{failover.Primary: r.primary.API.URL, failover.Standby: r.standby.API.URL},
+			StateBucket: r.bucket, TopicARN: "arn:aws:sns:us-east-1:123456789012:critical",
+		},
+	)
+	rep, err := s.Handle(context.Background(), failover.Trigger{Kind: failover.Alarm, Source: "alarm probe", Reason: "3 of 3 minutes failing"})
+	if err != nil || rep.Outcome != "advised" || rep.After.Active != rep.Before.Active {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+	if msgs := r.sns.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "advised") {
+		t.Errorf("notifications: %+v", msgs)
+	}
+	if w, err := s.Records(context.Background()); err != nil || w != nil {
+		t.Errorf("records without a zone: %v, %v", w, err)
+	}
 }

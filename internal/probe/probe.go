@@ -69,6 +69,8 @@ type Options struct {
 	// LatencyBudget: a passing check slower than this makes the verdict warn
 	// (the guide's p95 alert threshold is 2 s).
 	LatencyBudget time.Duration
+	// Header is sent with every request (the origin lock's secret).
+	Header http.Header
 }
 
 // Prober probes targets.
@@ -221,9 +223,21 @@ func (p *Prober) enabledTypes(ctx context.Context, base string) ([]string, error
 	return names, nil
 }
 
+// request is a GET of url with the prober's headers.
+func (p *Prober) request(ctx context.Context, url string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range p.o.Header {
+		req.Header[k] = vs
+	}
+	return req, nil
+}
+
 // health checks the API's own verdict: unreachable or "fail" fails.
 func (p *Prober) health(ctx context.Context, base string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
+	req, err := p.request(ctx, base+"/health")
 	if err != nil {
 		return err
 	}
@@ -248,7 +262,7 @@ func (p *Prober) health(ctx context.Context, base string) error {
 // request may store it; the second must then hit).
 func (p *Prober) cached(ctx context.Context, url string) error {
 	for range 2 {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, err := p.request(ctx, url)
 		if err != nil {
 			return err
 		}
@@ -270,7 +284,7 @@ func (p *Prober) cached(ctx context.Context, url string) error {
 
 // get fetches url; a non-200 is an error carrying the response's message.
 func (p *Prober) get(ctx context.Context, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := p.request(ctx, url)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/probe"
@@ -194,5 +195,19 @@ func TestHandleNeedsTargets(t *testing.T) {
 	rep := probe.NewReporter(slog.New(slog.DiscardHandler), "x")
 	if _, err := probe.Handle(context.Background(), p, rep, probe.Event{}); err != probe.ErrNoTargets {
 		t.Fatalf("got %v, want ErrNoTargets", err)
+	}
+}
+
+// TestProbePassesTheOriginLock: against an API that serves its
+// distribution only, the probe passes with the secret and fails without.
+func TestProbePassesTheOriginLock(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{OriginSecret: "edge-secret"})
+	o := probe.Options{Engines: []string{"graphviz"}, Timeout: 30 * time.Second, LatencyBudget: time.Minute}
+	if r := probe.New(&http.Client{}, o).Probe(context.Background(), probe.Target{Name: "locked", URL: s.API.URL}); r.Status != probe.Fail {
+		t.Errorf("without the secret: %s, want fail", r.Status)
+	}
+	o.Header = config.OriginHeaders("edge-secret")
+	if r := probe.New(&http.Client{}, o).Probe(context.Background(), probe.Target{Name: "locked", URL: s.API.URL}); r.Status != probe.Pass {
+		t.Errorf("with the secret: %s %+v", r.Status, r.Checks)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
@@ -18,6 +19,7 @@ import (
 var (
 	errMethodNotAllowed = errors.New("render: method not allowed")
 	errURITooLong       = errors.New("render: request URI too long")
+	errNotThroughEdge   = errors.New("render: request did not come through the distribution")
 )
 
 // failure is how one error is answered.
@@ -56,6 +58,7 @@ var statusOf = []struct {
 	{diagram.ErrTooLarge, http.StatusRequestEntityTooLarge, "The diagram source is too large.", "request"},
 	{diagram.ErrOutputTooLarge, http.StatusRequestEntityTooLarge, "The rendered diagram is too large.", "output"},
 	{errURITooLong, http.StatusRequestURITooLong, "Request-URI Too Long", "request"},
+	{errNotThroughEdge, http.StatusForbidden, "Forbidden", "request"},
 	{diagram.ErrUnavailable, http.StatusServiceUnavailable, "The diagram renderer is unavailable. Retry shortly.", "unavailable"},
 	{diagram.ErrTimeout, http.StatusGatewayTimeout, "The diagram took too long to render.", "timeout"},
 	{context.Canceled, statusClientClosed, "The request was cancelled.", "cancelled"},
@@ -115,7 +118,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case "svg":
 		body = errorSVG(f.status, f.message)
 		hdr.Set("Content-Type", "image/svg+xml")
-		hdr.Set("Content-Security-Policy", svgPolicy)
+		hdr.Set("Content-Security-Policy", config.SVGContentSecurityPolicy)
 	default:
 		body = []byte(fmt.Sprintf("Error %d: %s\n", f.status, f.message))
 		hdr.Set("Content-Type", "text/plain; charset=utf-8")

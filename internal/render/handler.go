@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/obs"
 )
@@ -36,7 +38,11 @@ type HandlerOptions struct {
 	EnabledTypes map[string]bool
 	// PublicBaseURL is the service's public address, for absolute links
 	// and redirects; empty: links are made from the request's Host.
-	PublicBaseURL    string
+	PublicBaseURL string
+	// OriginSecret, when set, must come in config.OriginHeader: the
+	// regional API then serves only what its CloudFront distribution (and
+	// the probes) send.
+	OriginSecret     string
 	Version          string
 	RendererVersion  string
 	MetricsNamespace string
@@ -162,6 +168,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(ctx, r, ri, h.now().Sub(start))
 	}()
 	switch {
+	case h.o.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(config.OriginHeader)), []byte(h.o.OriginSecret)) != 1:
+		h.fail(rec, r, diagram.Errorf(errNotThroughEdge, "This endpoint serves its CloudFront distribution only; use the service's public address."))
 	case r.Method == http.MethodOptions:
 		h.preflight(rec, r)
 	case len(r.URL.RequestURI()) > h.o.MaxURLBytes:
@@ -410,15 +418,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 
 const cacheForever = "public, max-age=31536000, immutable"
 
-// svgPolicy sandboxes an SVG opened on its own: no scripts, no external
-// loads; inline styles and embedded fonts and images still work.
-const svgPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox"
-
 func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType)
 	if strings.HasPrefix(contentType, "image/svg+xml") {
-		hdr.Set("Content-Security-Policy", svgPolicy)
+		hdr.Set("Content-Security-Policy", config.SVGContentSecurityPolicy)
 	}
 	hdr.Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(http.StatusOK)

@@ -37,6 +37,8 @@ type Options struct {
 	Engines map[string]engine.Engine
 	// Timeout is the API's per-request deadline (default 60 s).
 	Timeout time.Duration
+	// OriginSecret locks the API as CloudFront's origin (see render).
+	OriginSecret string
 }
 
 // Start runs a stack until the test ends. Missing local engines fail the
@@ -68,7 +70,7 @@ func Start(t testing.TB, o Options) *Stack {
 	}
 	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "local", Timeout: o.Timeout})
 	api := httptest.NewServer(render.NewHandler(svc, render.HandlerOptions{
-		MaxSourceBytes: 1 << 20, Timeout: o.Timeout, EnabledTypes: enabled, MetricsNamespace: "Test",
+		MaxSourceBytes: 1 << 20, Timeout: o.Timeout, EnabledTypes: enabled, MetricsNamespace: "Test", OriginSecret: o.OriginSecret,
 	}))
 	t.Cleanup(api.Close)
 	return &Stack{API: api, Renderer: renderer, S3: srv, Bucket: bucket}
