@@ -28,7 +28,7 @@ LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines web browser cdk-cli synth diff deploy dev invoke backup gobench clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines web browser cdk-cli synth diff deploy bootstrap dev invoke backup gobench clean
 
 all: build test
 
@@ -42,17 +42,28 @@ $(CDK): cdk/_cli/package.json cdk/_cli/package-lock.json
 	cd cdk/_cli && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(CDK)
 
-## synth: build every bootstrap, then synthesize every environment's stacks into cdk.out/ (offline, no credentials)
+# ENV picks the environment for diff, deploy and bootstrap (synth: every
+# environment unless ENV is given); CDK_CONTEXT passes a deployment's
+# settings, e.g. CDK_CONTEXT='-c domain=diagrams.acme.test -c hostedZoneId=Z0… -c hostedZoneName=acme.test'.
+CDK_CONTEXT ?=
+SYNTH_ENV := $(if $(filter command line environment environment override,$(origin ENV)),-c env=$(ENV))
+
+## synth: build every bootstrap, then synthesize the stacks into cdk.out/ (offline, no credentials; ENV=… for one environment)
 synth: build web cdk-cli
-	$(CDK) synth --quiet --no-notices
+	rm -rf cdk.out
+	$(CDK) synth --quiet --no-notices $(SYNTH_ENV) $(CDK_CONTEXT)
 
 ## diff: what `make deploy ENV=...` would change
 diff: build web cdk-cli
-	$(CDK) diff --no-notices -c env=$(ENV)
+	$(CDK) diff --no-notices -c env=$(ENV) $(CDK_CONTEXT)
 
-## deploy: deploy ENV's stacks (edge, standby, primary)
+## deploy: build Kroki's images and deploy ENV's stacks (edge, standby, primary); needs Docker and credentials
 deploy: build web cdk-cli
-	$(CDK) deploy --all --no-notices -c env=$(ENV) --require-approval broadening
+	$(CDK) deploy --all --no-notices -c env=$(ENV) $(CDK_CONTEXT) --require-approval broadening
+
+## bootstrap: prepare the account's regions ENV's stacks use (its two and us-east-1) for cdk deploy
+bootstrap: build web cdk-cli
+	$(CDK) bootstrap --no-notices -c env=$(ENV) $(CDK_CONTEXT)
 
 $(BIN)/versitygw:
 	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)

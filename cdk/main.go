@@ -36,7 +36,7 @@ func main() {
 		infra.NewSystem(app, e, paths)
 	}
 	infra.Check(app)
-	app.Synth(nil)
+	infra.Synth(app)
 }
 
 func or(v, def string) string {

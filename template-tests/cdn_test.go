@@ -21,12 +21,6 @@ func TestCDN(t *testing.T) {
 		if len(tpl.ofType("AWS::CloudFront::OriginAccessControl")) == 0 {
 			t.Errorf("%s: no origin access control", tpl.Name)
 		}
-		for _, p := range tpl.ofType("AWS::CloudFront::ResponseHeadersPolicy") {
-			has(t, tpl.Name+" headers", p.Properties, `"StrictTransportSecurity"`, `"ContentTypeOptions"`, `"FrameOptions"`, `"ContentSecurityPolicy"`)
-		}
-		for _, cp := range tpl.ofType("AWS::CloudFront::CachePolicy") {
-			has(t, tpl.Name+" render cache key", cp.Properties, `"QueryStringBehavior":"all"`, `"Headers":["Accept"]`)
-		}
 	}
 }
 

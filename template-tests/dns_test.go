@@ -14,10 +14,10 @@ func TestRecords(t *testing.T) {
 	alias := false
 	for _, r := range tpl.ofType("AWS::Route53::RecordSet") {
 		p := r.Properties
-		if p["Type"] == "CNAME" && p["Name"] == "origin.diagrams.example.com." {
+		if p["Type"] == "CNAME" && p["Name"] == "origin.diagrams.acme.test." {
 			weights[p["SetIdentifier"].(string)] = p["Weight"].(float64)
 		}
-		if p["Type"] == "A" && p["AliasTarget"] != nil && p["Name"] == "diagrams.example.com." {
+		if p["Type"] == "A" && p["AliasTarget"] != nil && p["Name"] == "diagrams.acme.test." {
 			alias = true
 		}
 	}
@@ -29,7 +29,7 @@ func TestRecords(t *testing.T) {
 	}
 	for _, p := range tpl.ofType("AWS::IAM::Policy") {
 		doc := js(p.Properties["PolicyDocument"])
-		if strings.Contains(doc, "route53:ChangeResourceRecordSets") && !strings.Contains(doc, "hostedzone/Z00000000000000PROD") {
+		if strings.Contains(doc, "route53:ChangeResourceRecordSets") && !strings.Contains(doc, "hostedzone/Z0ACMEPROD") {
 			t.Errorf("Route 53 rights not scoped to the hosted zone: %s", doc)
 		}
 	}

@@ -11,8 +11,8 @@ func TestKroki(t *testing.T) {
 		}
 		for _, task := range tasks {
 			has(t, name+" task", task.Properties["ContainerDefinitions"],
-				`"Name":"KROKI_SAFE_MODE","Value":"secure"`, `yuzutech/kroki:0.32.1`,
-				`yuzutech/kroki-mermaid:0.32.1`, `yuzutech/kroki-bpmn:0.32.1`, `yuzutech/kroki-excalidraw:0.32.1`, `yuzutech/kroki-diagramsnet:0.32.1`,
+				`"Name":"KROKI_SAFE_MODE","Value":"secure"`, `"Name":"kroki"`,
+				`"Name":"kroki-mermaid"`, `"Name":"kroki-bpmn"`, `"Name":"kroki-excalidraw"`, `"Name":"kroki-diagramsnet"`,
 				`"Name":"KROKI_MERMAID_HOST","Value":"localhost"`, `"HealthCheck"`)
 			if task.Properties["Cpu"] != "1024" {
 				t.Errorf("%s: task CPU %v, want 1 vCPU (1024) in prod", name, task.Properties["Cpu"])

@@ -96,7 +96,7 @@ func synth(t *testing.T) map[string]*Template {
 			}
 		}
 		infra.Check(app)
-		assembly = *app.Synth(nil).Directory()
+		assembly = *infra.Synth(app)
 		for _, tpl := range templates {
 			raw, _ := json.Marshal(assertions.Template_FromStack(tpl.Stack, nil).ToJSON())
 			var doc struct {

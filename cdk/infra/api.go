@@ -16,12 +16,11 @@ import (
 type APIProps struct {
 	Env      Env
 	BuildDir string
-	Vpc      awsec2.IVpc
+	Network  *Network
 	Kroki    *Kroki
 	Cache    awss3.IBucket
-	// PublicBaseURL is where clients reach the API (CloudFront or the
-	// domain), for links and redirects.
-	PublicBaseURL string
+	// OriginSecret is the origin lock's secret as a dynamic reference.
+	OriginSecret string
 }
 
 // API is the render function behind a regional REST API.
@@ -29,11 +28,21 @@ type API struct {
 	constructs.Construct
 	Render *Function
 	Rest   awsapigateway.LambdaRestApi
+	// StageURL is the stage's execute-api address, built from the API's id
+	// (no dependency on the stage, so the distribution can refer to it and
+	// the function to the distribution).
+	StageURL string
 }
 
+// stage is the REST API's one stage.
+const stage = "api"
+
 // NewAPI builds the render function (in the VPC: Kroki through the
-// internal load balancer, S3 through the gateway endpoint) and the REST
-// API: binary media types, throttling, JSON access logs, X-Ray.
+// internal load balancer, S3 through the gateway endpoint, nothing else)
+// and the REST API: binary media types, throttling, JSON access logs,
+// X-Ray, execution logs that expire. Where a custom domain serves the API
+// its execute-api endpoint is off: clients "will receive a 403 Forbidden"
+// there (https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-disable-default-endpoint.html).
 func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	env := map[string]string{
@@ -41,29 +50,30 @@ func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 		config.EnvKrokiVersion: KrokiVersion,
 		config.EnvCacheBucket:  *p.Cache.BucketName(),
 	}
-	if p.PublicBaseURL != "" {
-		env[config.EnvPublicBaseURL] = p.PublicBaseURL
+	if p.OriginSecret != "" {
+		env[config.EnvOriginSecret] = p.OriginSecret
 	}
 	render := NewFunction(c, "Render", FunctionProps{
-		Name: "render", BuildDir: p.BuildDir, Vpc: p.Vpc,
+		Name: "render", BuildDir: p.BuildDir, Vpc: p.Network.Vpc,
 		Timeout:     awscdk.Duration_Seconds(jsii.Number(28)),
 		MemoryMB:    p.Env.RenderMemoryMB,
 		Environment: env,
 	})
-	p.Cache.GrantReadWrite(render.Fn, nil)
+	p.Cache.GrantRead(render.Fn, nil)
+	p.Cache.GrantPut(render.Fn, nil)
+	p.Network.AllowHTTPS(render.Fn, "the render function")
 	p.Kroki.Service.LoadBalancer().Connections().AllowFrom(render.Fn, awsec2.Port_Tcp(jsii.Number(80)), jsii.String("the render function calls Kroki"))
-	access := awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	access := newLogGroup(c, "AccessLogs", nil)
 	rest := awsapigateway.NewLambdaRestApi(c, jsii.String("Rest"), &awsapigateway.LambdaRestApiProps{
-		Handler:          render.Fn,
-		Proxy:            jsii.Bool(true),
-		RestApiName:      jsii.String(p.Env.prefix() + "-render"),
-		EndpointTypes:    &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
-		BinaryMediaTypes: jsii.Strings("*/*"),
-		CloudWatchRole:   jsii.Bool(true),
+		Handler:                   render.Fn,
+		Proxy:                     jsii.Bool(true),
+		RestApiName:               jsii.String(p.Env.prefix() + "-render"),
+		EndpointTypes:             &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		BinaryMediaTypes:          jsii.Strings("*/*"),
+		CloudWatchRole:            jsii.Bool(true),
+		DisableExecuteApiEndpoint: jsii.Bool(p.Env.Domain != ""),
 		DeployOptions: &awsapigateway.StageOptions{
-			StageName:            jsii.String("api"),
+			StageName:            jsii.String(stage),
 			ThrottlingRateLimit:  jsii.Number(p.Env.ThrottleRate),
 			ThrottlingBurstLimit: jsii.Number(p.Env.ThrottleBurst),
 			TracingEnabled:       jsii.Bool(true),
@@ -77,5 +87,19 @@ func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 			}),
 		},
 	})
-	return &API{Construct: c, Render: render, Rest: rest}
+	// API Gateway writes execution logs to a group of this name, which it
+	// creates without expiry unless it exists:
+	// https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-execution-logging.html
+	execution := newLogGroup(c, "ExecutionLogs", &awslogs.LogGroupProps{
+		LogGroupName: jsii.String("API-Gateway-Execution-Logs_" + *rest.RestApiId() + "/" + stage),
+	})
+	rest.DeploymentStage().Node().AddDependency(execution)
+	stageURL := "https://" + *rest.RestApiId() + ".execute-api." + *awscdk.Stack_Of(c).Region() + "." + *awscdk.Aws_URL_SUFFIX() + "/" + stage
+	render.Fn.AddEnvironment(jsii.String(config.EnvPublicBaseURL), jsii.String(stageURL), nil)
+	return &API{Construct: c, Render: render, Rest: rest, StageURL: stageURL}
+}
+
+// SetPublicBaseURL tells the render function its public address.
+func (a *API) SetPublicBaseURL(url string) {
+	a.Render.Fn.AddEnvironment(jsii.String(config.EnvPublicBaseURL), jsii.String(url), nil)
 }

@@ -168,8 +168,9 @@ func greaterThan(n int) string {
 // CDNProps configure the distribution.
 type CDNProps struct {
 	Env Env
-	// API is the render API's origin domain: the failover name, or the
-	// primary region's API when there is no domain.
+	// APIOrigin is the render API's origin: the failover name, or the
+	// primary region's stage when there is no domain. It carries the
+	// origin lock's header.
 	APIOrigin awscloudfront.IOrigin
 	UI        awss3.IBucket
 	// Renders is the cache bucket: oversized renders redirect to /renders/.
@@ -181,12 +182,16 @@ type CDNProps struct {
 }
 
 // NewCDN builds the one distribution: the render API by default (cached by
-// path and query; 5xx never kept more than 10 s), the UI from its bucket
-// through OAC, security headers on everything, access logs, TLS 1.2+.
+// path, query and Accept class, after the viewer-request function; 5xx
+// never kept), the editor from its bucket through OAC (at / by that
+// function: no default root object, which CloudFront would apply to
+// POST / as well, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DefaultRootObject.html),
+// security headers (framing denied on the editor only; the SVG sandbox on
+// /renders/), access logs, TLS 1.2+.
 func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Distribution {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	apiCache := awscloudfront.NewCachePolicy(c, jsii.String("RenderCache"), &awscloudfront.CachePolicyProps{
-		Comment:                    jsii.String("renders: path and query are the key; Accept picks the error form"),
+		Comment:                    jsii.String("renders: path, query (options folded in) and the Accept class are the key"),
 		DefaultTtl:                 awscdk.Duration_Days(jsii.Number(1)),
 		MaxTtl:                     awscdk.Duration_Days(jsii.Number(365)),
 		MinTtl:                     awscdk.Duration_Seconds(jsii.Number(0)),
@@ -195,27 +200,55 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 		EnableAcceptEncodingGzip:   jsii.Bool(true),
 		EnableAcceptEncodingBrotli: jsii.Bool(true),
 	})
-	headers := awscloudfront.NewResponseHeadersPolicy(c, jsii.String("Headers"), &awscloudfront.ResponseHeadersPolicyProps{
-		Comment: jsii.String("HSTS, nosniff, frame options, referrer policy, and a CSP for the UI"),
-		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+	uiCache := awscloudfront.NewCachePolicy(c, jsii.String("UiCache"), &awscloudfront.CachePolicyProps{
+		Comment:                    jsii.String("the editor: as the objects say (page no-cache, hashed assets immutable)"),
+		DefaultTtl:                 awscdk.Duration_Days(jsii.Number(1)),
+		MaxTtl:                     awscdk.Duration_Days(jsii.Number(365)),
+		MinTtl:                     awscdk.Duration_Seconds(jsii.Number(0)),
+		EnableAcceptEncodingGzip:   jsii.Bool(true),
+		EnableAcceptEncodingBrotli: jsii.Bool(true),
+	})
+	headers := func(name, comment string, frames bool, csp string) awscloudfront.ResponseHeadersPolicy {
+		sec := &awscloudfront.ResponseSecurityHeadersBehavior{
 			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
 				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(730)), IncludeSubdomains: jsii.Bool(true), Preload: jsii.Bool(true), Override: jsii.Bool(true),
 			},
 			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
-			FrameOptions:       &awscloudfront.ResponseHeadersFrameOptions{FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true)},
 			ReferrerPolicy:     &awscloudfront.ResponseHeadersReferrerPolicy{ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true)},
-			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
-				ContentSecurityPolicy: jsii.String(config.UIContentSecurityPolicy),
-				Override:              jsii.Bool(false),
-			},
-		},
+		}
+		if frames {
+			sec.FrameOptions = &awscloudfront.ResponseHeadersFrameOptions{FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true)}
+		}
+		if csp != "" {
+			sec.ContentSecurityPolicy = &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(csp), Override: jsii.Bool(true)}
+		}
+		return awscloudfront.NewResponseHeadersPolicy(c, jsii.String(name), &awscloudfront.ResponseHeadersPolicyProps{
+			Comment: jsii.String(comment), SecurityHeadersBehavior: sec,
+		})
+	}
+	uiHeaders := headers("UiHeaders", "the editor: HSTS, nosniff, no framing, referrer policy, the UI's CSP", true, config.UIContentSecurityPolicy)
+	apiHeaders := headers("ApiHeaders", "the render API: HSTS, nosniff, referrer policy; renders stay embeddable, SVGs carry their own sandbox", false, "")
+	renderHeaders := headers("RenderHeaders", "oversized renders: HSTS, nosniff, referrer policy, the SVG sandbox", false, config.SVGContentSecurityPolicy)
+	edgeFunction := func(name, file, comment string) awscloudfront.Function {
+		code, err := EdgeFunctionCode(file)
+		if err != nil {
+			panic(err)
+		}
+		return awscloudfront.NewFunction(c, jsii.String(name), &awscloudfront.FunctionProps{
+			Code: awscloudfront.FunctionCode_FromInline(jsii.String(code)), Runtime: awscloudfront.FunctionRuntime_JS_2_0(),
+			Comment: jsii.String(comment),
+		})
+	}
+	viewerRequest := edgeFunction("ViewerRequest", "viewer-request.js", "fold Kroki option headers into the query, class Accept, the editor at GET /")
+	viewerResponse := edgeFunction("ViewerResponse", "viewer-response.js", "the editor's page served at / gets the UI's headers")
+	uiOrigin := awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.UI, &awscloudfrontorigins.S3BucketOriginWithOACProps{
+		OriginId: jsii.String(uiOriginID),
 	})
-	uiOrigin := awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.UI, nil)
 	ui := &awscloudfront.BehaviorOptions{
 		Origin:                uiOrigin,
 		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
-		CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
-		ResponseHeadersPolicy: headers,
+		CachePolicy:           uiCache,
+		ResponseHeadersPolicy: uiHeaders,
 		Compress:              jsii.Bool(true),
 	}
 	props := &awscloudfront.DistributionProps{
@@ -226,8 +259,12 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 			AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
 			CachePolicy:           apiCache,
 			OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
-			ResponseHeadersPolicy: headers,
+			ResponseHeadersPolicy: apiHeaders,
 			Compress:              jsii.Bool(true),
+			FunctionAssociations: &[]*awscloudfront.FunctionAssociation{
+				{Function: viewerRequest, EventType: awscloudfront.FunctionEventType_VIEWER_REQUEST},
+				{Function: viewerResponse, EventType: awscloudfront.FunctionEventType_VIEWER_RESPONSE},
+			},
 		},
 		AdditionalBehaviors: &map[string]*awscloudfront.BehaviorOptions{
 			"/index.html":  ui,
@@ -237,15 +274,14 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 				Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.Renders, nil),
 				ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 				CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
-				ResponseHeadersPolicy: headers,
+				ResponseHeadersPolicy: renderHeaders,
 			},
 		},
-		DefaultRootObject: jsii.String("index.html"),
-		WebAclId:          p.WebACLArn,
-		EnableLogging:     jsii.Bool(true),
-		LogBucket:         p.Logs,
-		LogFilePrefix:     jsii.String("cloudfront/"),
-		HttpVersion:       awscloudfront.HttpVersion_HTTP2_AND_3,
+		WebAclId:      p.WebACLArn,
+		EnableLogging: jsii.Bool(true),
+		LogBucket:     p.Logs,
+		LogFilePrefix: jsii.String("cloudfront/"),
+		HttpVersion:   awscloudfront.HttpVersion_HTTP2_AND_3,
 		ErrorResponses: &[]*awscloudfront.ErrorResponse{
 			{HttpStatus: jsii.Number(500), Ttl: awscdk.Duration_Seconds(jsii.Number(0))},
 			{HttpStatus: jsii.Number(502), Ttl: awscdk.Duration_Seconds(jsii.Number(0))},
@@ -259,6 +295,28 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 		props.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	return awscloudfront.NewDistribution(c, jsii.String("Distribution"), props)
+}
+
+// uiOriginID is the editor's origin, which the viewer-request function
+// selects for GET /.
+const uiOriginID = "ui"
+
+// NewAPIOrigin is the render API as CloudFront's origin: the failover name
+// (a domain), or the stage's execute-api host; either way with the origin
+// lock's header. The stage URL is built from the API's id so that the
+// distribution does not depend on the stage (whose function knows the
+// distribution's name).
+func NewAPIOrigin(e Env, api *API, secret string) awscloudfront.IOrigin {
+	headers := &map[string]*string{config.OriginHeader: jsii.String(secret)}
+	if e.Domain != "" {
+		return awscloudfrontorigins.NewHttpOrigin(jsii.String(e.OriginName()), &awscloudfrontorigins.HttpOriginProps{
+			ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTPS_ONLY, CustomHeaders: headers,
+		})
+	}
+	host := *api.Rest.RestApiId() + ".execute-api." + *awscdk.Stack_Of(api.Rest).Region() + "." + *awscdk.Aws_URL_SUFFIX()
+	return awscloudfrontorigins.NewHttpOrigin(jsii.String(host), &awscloudfrontorigins.HttpOriginProps{
+		ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTPS_ONLY, OriginPath: jsii.String("/" + stage), CustomHeaders: headers,
+	})
 }
 
 //go:embed edge/*.js

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -57,24 +58,20 @@ func NewData(scope constructs.Construct, id string, e Env) *Data {
 	return &Data{Construct: c, Cache: cache, Logs: logs}
 }
 
-// BackupBucketName is the backup bucket's name, known to both regions
-// without a cross-region reference.
-func BackupBucketName(e Env) string {
-	return e.prefix() + "-backup-" + *awscdk.Aws_ACCOUNT_ID() + "-" + e.StandbyRegion
-}
-
 // NewBackupBucket builds the backup bucket (in the standby region):
 // versioned; 30 days in standard storage, then archive; expiry at 7 years.
+// Its name is generated (the primary learns it through a cross-region
+// reference), so an environment can be created again after a destroy.
 func NewBackupBucket(scope constructs.Construct, id string, e Env, logs awss3.IBucket) awss3.Bucket {
 	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		BucketName:             jsii.String(BackupBucketName(e)),
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:             jsii.Bool(true),
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
 		Versioned:              jsii.Bool(true),
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("backup/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:          removal(e),
+		AutoDeleteObjects:      jsii.Bool(!e.Retain),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id: jsii.String("archive-after-30-days-expire-after-7-years"),
 			Transitions: &[]*awss3.Transition{{
@@ -89,12 +86,9 @@ func NewBackupBucket(scope constructs.Construct, id string, e Env, logs awss3.IB
 	})
 }
 
-// NewUI builds the UI bucket and deploys the built editor (web/dist) into
-// it, with config.json naming the API's base URL (empty: the same origin,
-// CloudFront's default behaviour).
-func NewUI(scope constructs.Construct, id string, e Env, webDir string, logs awss3.IBucket) awss3.Bucket {
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	bucket := awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
+// NewUIBucket is the editor's bucket (DeployUI fills it).
+func NewUIBucket(scope constructs.Construct, id string, logs awss3.IBucket) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:             jsii.Bool(true),
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
@@ -103,12 +97,35 @@ func NewUI(scope constructs.Construct, id string, e Env, webDir string, logs aws
 		RemovalPolicy:          awscdk.RemovalPolicy_DESTROY,
 		AutoDeleteObjects:      jsii.Bool(true),
 	})
-	awss3deployment.NewBucketDeployment(c, jsii.String("Deploy"), &awss3deployment.BucketDeploymentProps{
+}
+
+// DeployUI uploads the built editor (web/dist) and config.json (the API's
+// base URL; empty: the same origin). The content-hashed assets go first,
+// immutable; then the page and its configuration, no-cache, and the
+// distribution's copies of those are invalidated. Neither upload prunes
+// the other's files (old assets stay for pages still open).
+func DeployUI(scope constructs.Construct, id string, e Env, bucket awss3.IBucket, webDir string, dist awscloudfront.IDistribution) {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	assets := awss3deployment.NewBucketDeployment(c, jsii.String("Assets"), &awss3deployment.BucketDeploymentProps{
+		DestinationBucket: bucket,
+		Sources:           &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(webDir), nil)},
+		Exclude:           jsii.Strings("*"),
+		Include:           jsii.Strings("assets/*"),
+		CacheControl:      &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("public, max-age=31536000, immutable"))},
+		Prune:             jsii.Bool(false),
+	})
+	page := awss3deployment.NewBucketDeployment(c, jsii.String("Page"), &awss3deployment.BucketDeploymentProps{
 		DestinationBucket: bucket,
 		Sources: &[]awss3deployment.ISource{
 			awss3deployment.Source_Asset(jsii.String(webDir), nil),
 			awss3deployment.Source_JsonData(jsii.String("config.json"), map[string]string{"apiBaseURL": e.UIAPIBaseURL}, nil),
 		},
+		Exclude:           jsii.Strings("*"),
+		Include:           jsii.Strings("index.html", "config.json"),
+		CacheControl:      &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("no-cache"))},
+		Prune:             jsii.Bool(false),
+		Distribution:      dist,
+		DistributionPaths: jsii.Strings("/", "/index.html", "/config.json"),
 	})
-	return bucket
+	page.Node().AddDependency(assets)
 }

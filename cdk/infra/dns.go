@@ -18,21 +18,39 @@ func Zone(scope constructs.Construct, id string, e Env) awsroute53.IHostedZone {
 	})
 }
 
-// NewOriginDomain gives a region's REST API the failover name (the origin
-// CloudFront calls) as a regional custom domain, and returns the domain
-// the weighted record of this region points at.
-func NewOriginDomain(scope constructs.Construct, id string, e Env, api awsapigateway.RestApi) string {
+// OriginDomain is a region's API under its custom domains.
+type OriginDomain struct {
+	// Target is what the weighted record of this region points at.
+	Target string
+	// ProbeURL reaches this region's API directly, whichever is active.
+	ProbeURL string
+}
+
+// NewOriginDomain gives a region's REST API its custom domains: the
+// failover name (the origin CloudFront calls, switched between regions)
+// and <region>.<failover name>, this region's own, for the probes (the
+// execute-api endpoint is off).
+func NewOriginDomain(scope constructs.Construct, id string, e Env, api awsapigateway.RestApi) OriginDomain {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	zone := Zone(c, "Zone", e)
+	direct := *awscdk.Stack_Of(c).Region() + "." + e.OriginName()
 	cert := awscertificatemanager.NewCertificate(c, jsii.String("Certificate"), &awscertificatemanager.CertificateProps{
-		DomainName: jsii.String(e.OriginName()), Validation: awscertificatemanager.CertificateValidation_FromDns(zone),
+		DomainName: jsii.String(e.OriginName()), SubjectAlternativeNames: jsii.Strings(direct),
+		Validation: awscertificatemanager.CertificateValidation_FromDns(zone),
 	})
-	domain := awsapigateway.NewDomainName(c, jsii.String("Domain"), &awsapigateway.DomainNameProps{
-		DomainName: jsii.String(e.OriginName()), Certificate: cert,
-		EndpointType: awsapigateway.EndpointType_REGIONAL, SecurityPolicy: awsapigateway.SecurityPolicy_TLS_1_2,
-		Mapping: api,
+	domain := func(id, name string) awsapigateway.DomainName {
+		return awsapigateway.NewDomainName(c, jsii.String(id), &awsapigateway.DomainNameProps{
+			DomainName: jsii.String(name), Certificate: cert,
+			EndpointType: awsapigateway.EndpointType_REGIONAL, SecurityPolicy: awsapigateway.SecurityPolicy_TLS_1_2,
+			Mapping: api,
+		})
+	}
+	shared := domain("Domain", e.OriginName())
+	own := domain("Direct", direct)
+	awsroute53.NewCnameRecord(c, jsii.String("DirectRecord"), &awsroute53.CnameRecordProps{
+		Zone: zone, RecordName: jsii.String(direct), DomainName: own.DomainNameAliasDomainName(), Ttl: awscdk.Duration_Seconds(jsii.Number(60)),
 	})
-	return *domain.DomainNameAliasDomainName()
+	return OriginDomain{Target: *shared.DomainNameAliasDomainName(), ProbeURL: "https://" + direct + "/"}
 }
 
 // DNSProps are the records of an environment with a domain.

@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -37,16 +36,15 @@ type Function struct {
 
 // NewFunction builds a function the way every one of ours is built:
 // provided.al2023 on arm64, the bootstrap from build/<name>, X-Ray active,
-// JSON logs kept 30 days, explicit timeout and memory.
+// JSON logs kept 30 days, explicit timeout and memory; in a VPC, no egress
+// but what the caller opens.
 func NewFunction(scope constructs.Construct, id string, p FunctionProps) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	env := map[string]*string{}
 	for k, v := range p.Environment {
 		env[k] = jsii.String(v)
 	}
-	logs := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	logs := newLogGroup(c, "Logs", nil)
 	props := &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
@@ -66,6 +64,7 @@ func NewFunction(scope constructs.Construct, id string, p FunctionProps) *Functi
 	if p.Vpc != nil {
 		props.Vpc = p.Vpc
 		props.VpcSubnets = &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+		props.AllowAllOutbound = jsii.Bool(false)
 	}
 	f := &Function{Construct: c}
 	if p.Async {

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecspatterns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -33,8 +32,8 @@ var companions = []struct {
 
 // KrokiProps configure Kroki.
 type KrokiProps struct {
-	Env Env
-	Vpc awsec2.IVpc
+	Env     Env
+	Network *Network
 	// Logs receives the load balancer's access logs.
 	Logs awss3.IBucket
 	// Images holds a Dockerfile per image (cdk/images/<image>); Digests
@@ -60,7 +59,7 @@ type Kroki struct {
 func NewKroki(scope constructs.Construct, id string, p KrokiProps) *Kroki {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	cluster := awsecs.NewCluster(c, jsii.String("Cluster"), &awsecs.ClusterProps{
-		Vpc: p.Vpc, ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
+		Vpc: p.Network.Vpc, ContainerInsightsV2: awsecs.ContainerInsights_ENABLED,
 	})
 	task := awsecs.NewFargateTaskDefinition(c, jsii.String("Task"), &awsecs.FargateTaskDefinitionProps{
 		Cpu:            jsii.Number(p.Env.KrokiCPU * 1024),
@@ -69,9 +68,7 @@ func NewKroki(scope constructs.Construct, id string, p KrokiProps) *Kroki {
 			CpuArchitecture: awsecs.CpuArchitecture_X86_64(), OperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
 		},
 	})
-	logs := awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	logs := newLogGroup(c, "Logs", nil)
 	image := func(name string) awsecs.ContainerImage {
 		props := &awsecs.AssetImageProps{Platform: awsecrassets.Platform_LINUX_AMD64()}
 		if d := p.Digests[name]; d != "" {
@@ -111,8 +108,15 @@ func NewKroki(scope constructs.Construct, id string, p KrokiProps) *Kroki {
 			Logging:      awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: logs, StreamPrefix: jsii.String(comp.image)}),
 		})
 	}
+	// The tasks call nothing but ECR and CloudWatch Logs (image pulls and
+	// logs go through the task's network interface on Fargate).
+	tasks := awsec2.NewSecurityGroup(c, jsii.String("Tasks"), &awsec2.SecurityGroupProps{
+		Vpc: p.Network.Vpc, AllowAllOutbound: jsii.Bool(false), Description: jsii.String("Kroki tasks: from the load balancer, to AWS endpoints only"),
+	})
+	p.Network.AllowHTTPS(tasks, "Kroki's tasks pull images and write logs")
 	svc := awsecspatterns.NewApplicationLoadBalancedFargateService(c, jsii.String("Service"), &awsecspatterns.ApplicationLoadBalancedFargateServiceProps{
 		Cluster:            cluster,
+		SecurityGroups:     &[]awsec2.ISecurityGroup{tasks},
 		TaskDefinition:     task,
 		DesiredCount:       jsii.Number(float64(p.Env.KrokiReplicas)),
 		PublicLoadBalancer: jsii.Bool(false),

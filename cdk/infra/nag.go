@@ -26,6 +26,7 @@ var Acknowledgements = []Acknowledgement{
 	{"AwsSolutions-L1", "The Node.js runtimes of CDK's own custom-resource handlers (UI deployment, cross-region references) are chosen and updated by CDK; our functions run provided.al2023."},
 	{"AwsSolutions-CFR4", "An environment without a domain (dev) is served on CloudFront's default certificate, which cannot pin a minimum TLS version; environments with a domain enforce TLSv1.2_2021."},
 	{"AwsSolutions-CFR1", "A public service with no geographic restriction by requirement."},
+	{"AwsSolutions-SMG4", "The origin secret (the header CloudFront sends the render API) reaches CloudFront and the functions as dynamic references resolved at deploy; it is rotated by putting a new value and deploying (README), which a rotation schedule could not do."},
 	{"CdkNagValidationFailure", "AwsSolutions-EC23 cannot evaluate the interface endpoints' security groups, which admit the VPC's own CIDR (an intrinsic) and nothing else."},
 }
 

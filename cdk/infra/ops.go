@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -30,8 +31,12 @@ type OpsProps struct {
 	API      *API
 	Kroki    *Kroki
 	Data     *Data
+	// Backups is the backup bucket (in the standby region).
+	Backups awss3.IBucket
 	// ProbeTargets are the URLs the probe checks, by region name.
 	ProbeTargets map[string]string
+	// OriginSecret passes the probes through the origin lock.
+	OriginSecret string
 	// Switch is the failover function's DNS settings (nil: no domain).
 	Switch *SwitchProps
 }
@@ -70,18 +75,17 @@ func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	o.Critical, o.Warning = topic("Critical"), topic("Warning")
 
 	// Backup: incremental every 5 minutes (RPO 5 min), full daily at 02:00 UTC.
-	backupBucket := awss3.Bucket_FromBucketName(c, jsii.String("BackupBucket"), jsii.String(BackupBucketName(p.Env)))
 	o.Backup = NewFunction(c, "Backup", FunctionProps{
 		Name: "backup", BuildDir: p.BuildDir, Async: true, Reserved: 1,
 		Timeout: awscdk.Duration_Minutes(jsii.Number(15)), MemoryMB: 512,
 		Environment: map[string]string{
 			config.EnvSourceBucket: *p.Data.Cache.BucketName(),
-			config.EnvBackupBucket: BackupBucketName(p.Env),
+			config.EnvBackupBucket: *p.Backups.BucketName(),
 			config.EnvBackupRegion: p.Env.StandbyRegion,
 		},
 	})
 	p.Data.Cache.GrantRead(o.Backup.Fn, nil)
-	backupBucket.GrantReadWrite(o.Backup.Fn, nil)
+	p.Backups.GrantReadWrite(o.Backup.Fn, nil)
 	schedule := func(name string, s awsevents.Schedule, fn *Function, input any) {
 		raw, _ := json.Marshal(input)
 		var obj map[string]any
@@ -102,6 +106,7 @@ func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	o.Probe = NewFunction(c, "HealthProbe", FunctionProps{
 		Name: "healthprobe", BuildDir: p.BuildDir, Async: true,
 		Timeout: awscdk.Duration_Seconds(jsii.Number(50)), MemoryMB: 256,
+		Environment: map[string]string{config.EnvOriginSecret: p.OriginSecret},
 	})
 	var targets []map[string]string
 	for _, name := range []string{"primary", "standby"} {
@@ -115,7 +120,7 @@ func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	state := awss3.NewBucket(c, jsii.String("FailoverState"), &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Encryption: awss3.BucketEncryption_S3_MANAGED,
 		Versioned: jsii.Bool(true), ServerAccessLogsBucket: p.Data.Logs, ServerAccessLogsPrefix: jsii.String("failover/"),
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: removal(p.Env), AutoDeleteObjects: jsii.Bool(!p.Env.Retain),
 	})
 	fenv := map[string]string{
 		config.EnvStateBucket:     *state.BucketName(),
@@ -123,6 +128,7 @@ func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 		config.EnvPrimaryProbeURL: p.ProbeTargets["primary"],
 		config.EnvStandbyProbeURL: p.ProbeTargets["standby"],
 		config.EnvMinDwell:        "15m",
+		config.EnvOriginSecret:    p.OriginSecret,
 	}
 	if p.Switch != nil {
 		fenv[config.EnvHostedZoneID] = p.Switch.HostedZoneID
@@ -137,9 +143,20 @@ func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	state.GrantReadWrite(o.Failover.Fn, nil)
 	o.Critical.GrantPublish(o.Failover.Fn)
 	if p.Switch != nil {
+		// Only UPSERTs of the origin name's CNAMEs, for every change of a
+		// batch: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
 		zoneArn := "arn:" + *awscdk.Aws_PARTITION() + ":route53:::hostedzone/" + p.Switch.HostedZoneID
 		o.Failover.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"),
+			Actions:   jsii.Strings("route53:ChangeResourceRecordSets"),
+			Resources: jsii.Strings(zoneArn),
+			Conditions: &map[string]any{"ForAllValues:StringEquals": map[string]any{
+				"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{normalizedRecordName(p.Switch.RecordName)},
+				"route53:ChangeResourceRecordSetsRecordTypes":           []string{"CNAME"},
+				"route53:ChangeResourceRecordSetsActions":               []string{"UPSERT"},
+			}},
+		}))
+		o.Failover.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("route53:ListResourceRecordSets"),
 			Resources: jsii.Strings(zoneArn),
 		}))
 		o.Failover.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -277,4 +294,10 @@ func alarmsOf(as []awscloudwatch.Alarm) *[]interfacesawscloudwatch.IAlarmRef {
 		out[i] = a
 	}
 	return &out
+}
+
+// normalizedRecordName is a record name as Route 53's condition keys
+// compare it: lower case, no final dot.
+func normalizedRecordName(name string) string {
+	return strings.TrimSuffix(strings.ToLower(name), ".")
 }

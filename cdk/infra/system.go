@@ -4,7 +4,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -33,22 +32,24 @@ type Region struct {
 	API     *API
 }
 
-func newRegion(stack awscdk.Stack, e Env, paths Paths) *Region {
+func newRegion(stack awscdk.Stack, e Env, paths Paths, secret *OriginSecret) *Region {
 	network := NewNetwork(stack, "Network")
 	data := NewData(stack, "Data", e)
-	kroki := NewKroki(stack, "Kroki", KrokiProps{Env: e, Vpc: network.Vpc, Logs: data.Logs, Images: paths.ImagesDir, Digests: paths.ImageDigests})
-	public := ""
+	network.AllowBuckets(data.Cache)
+	kroki := NewKroki(stack, "Kroki", KrokiProps{Env: e, Network: network, Logs: data.Logs, Images: paths.ImagesDir, Digests: paths.ImageDigests})
+	api := NewAPI(stack, "Api", APIProps{Env: e, BuildDir: paths.BuildDir, Network: network, Kroki: kroki, Cache: data.Cache,
+		OriginSecret: secret.Reference(stack)})
 	if e.Domain != "" {
-		public = "https://" + e.Domain
+		api.SetPublicBaseURL("https://" + e.Domain)
 	}
-	api := NewAPI(stack, "Api", APIProps{Env: e, BuildDir: paths.BuildDir, Vpc: network.Vpc, Kroki: kroki, Cache: data.Cache, PublicBaseURL: public})
 	return &Region{Network: network, Kroki: kroki, Data: data, API: api}
 }
 
 // NewSystem composes an environment: the edge stack (us-east-1: the web
 // ACL, and the certificate when there is a domain), the standby region
-// (render stack and the backup bucket) and the primary region (render
-// stack, UI, CloudFront, operations, DNS).
+// (render stack, the backup bucket, the origin secret) and the primary
+// region (render stack, UI, CloudFront, operations, DNS). `cdk deploy
+// --all` deploys them in that order.
 func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	env := func(region string) *awscdk.Environment {
 		en := &awscdk.Environment{Region: jsii.String(region)}
@@ -60,52 +61,51 @@ func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	name := func(part string) string { return "UmlImages-" + e.Name + "-" + part }
 	tags := map[string]*string{"project": jsii.String("uml-images"), "environment": jsii.String(e.Name)}
 	s := &System{}
+	newStack := func(part, description string, region string) awscdk.Stack {
+		st := awscdk.NewStack(app, jsii.String(name(part)), &awscdk.StackProps{Env: env(region), Tags: &tags, CrossRegionReferences: jsii.Bool(true),
+			Description: jsii.String("UML Images " + e.Name + ": " + description)})
+		awscdk.Aspects_Of(st).Add(&logRetention{env: e}, nil)
+		return st
+	}
 
-	s.Edge = awscdk.NewStack(app, jsii.String(name("Edge")), &awscdk.StackProps{Env: env("us-east-1"), Tags: &tags, CrossRegionReferences: jsii.Bool(true),
-		Description: jsii.String("UML Images " + e.Name + ": CloudFront's web ACL and certificate (us-east-1)")})
+	s.Edge = newStack("Edge", "CloudFront's web ACL and certificate (us-east-1)", "us-east-1")
 	acl := NewFirewall(s.Edge, "Firewall", e)
 	var cert awscertificatemanager.ICertificate
 	if e.Domain != "" {
 		cert = NewEdgeCertificate(s.Edge, "Certificate", e)
 	}
 
-	s.Standby = awscdk.NewStack(app, jsii.String(name("Standby")), &awscdk.StackProps{Env: env(e.StandbyRegion), Tags: &tags, CrossRegionReferences: jsii.Bool(true),
-		Description: jsii.String("UML Images " + e.Name + ": standby region (render stack, backup bucket)")})
-	standby := newRegion(s.Standby, e, paths)
-	NewBackupBucket(s.Standby, "BackupBucket", e, standby.Data.Logs)
+	s.Standby = newStack("Standby", "standby region (render stack, backup bucket, origin secret)", e.StandbyRegion)
+	secret := NewOriginSecret(s.Standby, "OriginSecret", e)
+	standby := newRegion(s.Standby, e, paths, secret)
+	backups := NewBackupBucket(s.Standby, "BackupBucket", e, standby.Data.Logs)
 
-	s.Primary = awscdk.NewStack(app, jsii.String(name("Primary")), &awscdk.StackProps{Env: env(e.PrimaryRegion), Tags: &tags,
-		CrossRegionReferences: jsii.Bool(true),
-		Description:           jsii.String("UML Images " + e.Name + ": primary region (render stack, UI, CloudFront, operations, DNS)")})
+	s.Primary = newStack("Primary", "primary region (render stack, UI, CloudFront, operations, DNS)", e.PrimaryRegion)
 	s.Primary.AddStackDependency(s.Edge, jsii.String("CloudFront uses the edge stack's web ACL"))
-	s.Primary.AddStackDependency(s.Standby, jsii.String("backups go to the standby's bucket"))
-	primary := newRegion(s.Primary, e, paths)
-	ui := NewUI(s.Primary, "Ui", e, paths.WebDir, primary.Data.Logs)
+	s.Primary.AddStackDependency(s.Standby, jsii.String("backups go to the standby's bucket; the origin secret is the standby's"))
+	primary := newRegion(s.Primary, e, paths, secret)
+	uiBucket := NewUIBucket(s.Primary, "UiBucket", primary.Data.Logs)
 
-	var apiOrigin awscloudfront.IOrigin
 	var sw *SwitchProps
 	probes := map[string]string{"primary": *primary.API.Rest.Url(), "standby": *standby.API.Rest.Url()}
 	if e.Domain != "" {
-		sw = &SwitchProps{
-			HostedZoneID: e.HostedZoneID, RecordName: e.OriginName(),
-			PrimaryTarget: NewOriginDomain(s.Primary, "OriginDomain", e, primary.API.Rest),
-			StandbyTarget: NewOriginDomain(s.Standby, "OriginDomain", e, standby.API.Rest),
-		}
-		apiOrigin = awscloudfrontorigins.NewHttpOrigin(jsii.String(e.OriginName()), &awscloudfrontorigins.HttpOriginProps{
-			ProtocolPolicy: awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
-		})
-	} else {
-		apiOrigin = awscloudfrontorigins.NewRestApiOrigin(primary.API.Rest, nil)
+		p, st := NewOriginDomain(s.Primary, "OriginDomain", e, primary.API.Rest), NewOriginDomain(s.Standby, "OriginDomain", e, standby.API.Rest)
+		sw = &SwitchProps{HostedZoneID: e.HostedZoneID, RecordName: e.OriginName(), PrimaryTarget: p.Target, StandbyTarget: st.Target}
+		probes = map[string]string{"primary": p.ProbeURL, "standby": st.ProbeURL}
 	}
 	s.Distribution = NewCDN(s.Primary, "Cdn", CDNProps{
-		Env: e, APIOrigin: apiOrigin, UI: ui, Renders: primary.Data.Cache, Logs: primary.Data.Logs,
-		WebACLArn: acl.AttrArn(), Certificate: cert,
+		Env: e, APIOrigin: NewAPIOrigin(e, primary.API, secret.Reference(s.Primary)), UI: uiBucket, Renders: primary.Data.Cache,
+		Logs: primary.Data.Logs, WebACLArn: acl.AttrArn(), Certificate: cert,
 	})
+	if e.Domain == "" {
+		primary.API.SetPublicBaseURL("https://" + *s.Distribution.DistributionDomainName())
+	}
+	DeployUI(s.Primary, "Ui", e, uiBucket, paths.WebDir, s.Distribution)
 	if sw != nil {
 		NewDNS(s.Primary, "Dns", DNSProps{Env: e, PrimaryTarget: sw.PrimaryTarget, StandbyTarget: sw.StandbyTarget, Distribution: s.Distribution})
 	}
 	NewOps(s.Primary, "Ops", OpsProps{Env: e, BuildDir: paths.BuildDir, API: primary.API, Kroki: primary.Kroki, Data: primary.Data,
-		ProbeTargets: probes, Switch: sw})
+		Backups: backups, ProbeTargets: probes, Switch: sw, OriginSecret: secret.Reference(s.Primary)})
 	awscdk.NewCfnOutput(s.Primary, jsii.String("Url"), &awscdk.CfnOutputProps{
 		Value: jsii.String("https://" + *s.Distribution.DistributionDomainName()), Description: jsii.String("the service's CloudFront URL"),
 	})

@@ -11,8 +11,11 @@ import cf from 'cloudfront';
 // - on GET and HEAD, Accept is cut down to the class the API tells apart
 //   (image, JSON, text; otherwise it is dropped); POST keeps it whole, as
 //   POST /{type} picks its output format from it and is never cached;
-// - GET / and HEAD / are the editor: /index.html from the UI's origin.
-//   (No default root object: CloudFront would send POST / there too.)
+// - GET / and HEAD / are the editor: /index.html from the UI's origin,
+//   one cached object whatever the query (the page reads it) and Accept.
+//   (No default root object: CloudFront would send POST / there too.
+//   Changing the URI alone would not change the origin: the behaviour is
+//   chosen before the function runs.)
 
 var OPTION = 'kroki-diagram-options-';
 
@@ -21,6 +24,8 @@ function handler(event) {
     var cacheable = request.method === 'GET' || request.method === 'HEAD';
     if (cacheable && request.uri === '/') {
         request.uri = '/index.html';
+        request.querystring = {};
+        delete request.headers.accept;
         cf.selectRequestOriginById('ui');
         return request;
     }
