@@ -23,4 +23,3 @@ func TestCDN(t *testing.T) {
 		}
 	}
 }
-
