@@ -58,6 +58,11 @@ func TestContextErrors(t *testing.T) {
 	if err != nil || len(envs) != 3 {
 		t.Errorf("no context: %d environments, %v", len(envs), err)
 	}
+	for _, e := range envs {
+		if e.Domain != "" || e.HostedZoneID != "" || e.HostedZoneName != "" || e.AlarmEmail != "" || e.Account != "" {
+			t.Errorf("%s: the table names a deployment's own settings (%+v); they come from context", e.Name, e)
+		}
+	}
 }
 
 func TestParseDigests(t *testing.T) {
