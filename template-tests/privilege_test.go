@@ -68,7 +68,7 @@ func TestEgress(t *testing.T) {
 // origin name's CNAMEs and nothing else in the zone.
 func TestFailoverMayChangeItsRecordsOnly(t *testing.T) {
 	for _, env := range []string{"staging", "prod"} {
-		tpl := stack(t, "UmlImages-"+env+"-Primary")
+		tpl := stack(t, "UmlImages-"+env+"-Standby")
 		found := false
 		for _, p := range tpl.ofType("AWS::IAM::Policy") {
 			for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {

@@ -172,11 +172,13 @@ type CDNProps struct {
 	// primary region's stage when there is no domain. It carries the
 	// origin lock's header.
 	APIOrigin awscloudfront.IOrigin
-	UI        awss3.IBucket
-	// Renders is the cache bucket: oversized renders redirect to /renders/.
-	Renders   awss3.IBucket
-	Logs      awss3.IBucket
-	WebACLArn *string
+	// UI is the editor's bucket, StandbyUI its copy in the standby region.
+	UI, StandbyUI awss3.IBucket
+	// Renders is the cache bucket (oversized renders redirect to
+	// /renders/), StandbyRenders the standby's.
+	Renders, StandbyRenders awss3.IBucket
+	Logs                    awss3.IBucket
+	WebACLArn               *string
 	// Certificate is the domain's certificate (us-east-1), if any.
 	Certificate awscertificatemanager.ICertificate
 }
@@ -244,8 +246,27 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 	uiOrigin := awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.UI, &awscloudfrontorigins.S3BucketOriginWithOACProps{
 		OriginId: jsii.String(uiOriginID),
 	})
+	// Origin groups fail over per request, in the data plane: no DNS
+	// change, no control plane. Only GET, HEAD and OPTIONS behaviours may
+	// use one, so the API (POST) moves by the Route 53 switch instead:
+	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/high_availability_origin_failover.html
+	serverErrors := &[]*float64{jsii.Number(500), jsii.Number(502), jsii.Number(503), jsii.Number(504)}
+	uiGroup := awscloudfrontorigins.NewOriginGroup(&awscloudfrontorigins.OriginGroupProps{
+		PrimaryOrigin:       uiOrigin,
+		FallbackOrigin:      awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.StandbyUI, nil),
+		FallbackStatusCodes: serverErrors,
+	})
+	// Renders are content-addressed and made by whichever region served
+	// the request, so a render missing from the primary's bucket (403/404)
+	// is looked for in the standby's too.
+	rendersGroup := awscloudfrontorigins.NewOriginGroup(&awscloudfrontorigins.OriginGroupProps{
+		PrimaryOrigin:  awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.Renders, nil),
+		FallbackOrigin: awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.StandbyRenders, nil),
+		FallbackStatusCodes: &[]*float64{jsii.Number(403), jsii.Number(404), jsii.Number(500), jsii.Number(502),
+			jsii.Number(503), jsii.Number(504)},
+	})
 	ui := &awscloudfront.BehaviorOptions{
-		Origin:                uiOrigin,
+		Origin:                uiGroup,
 		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 		CachePolicy:           uiCache,
 		ResponseHeadersPolicy: uiHeaders,
@@ -271,7 +292,7 @@ func NewCDN(scope constructs.Construct, id string, p CDNProps) awscloudfront.Dis
 			"/config.json": ui,
 			"/assets/*":    ui,
 			"/renders/*": {
-				Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(p.Renders, nil),
+				Origin:                rendersGroup,
 				ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 				CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
 				ResponseHeadersPolicy: renderHeaders,

@@ -104,6 +104,7 @@ func NewUIBucket(scope constructs.Construct, id string, logs awss3.IBucket) awss
 // immutable; then the page and its configuration, no-cache, and the
 // distribution's copies of those are invalidated. Neither upload prunes
 // the other's files (old assets stay for pages still open).
+// Without a distribution (the standby's copy) nothing is invalidated.
 func DeployUI(scope constructs.Construct, id string, e Env, bucket awss3.IBucket, webDir string, dist awscloudfront.IDistribution) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	assets := awss3deployment.NewBucketDeployment(c, jsii.String("Assets"), &awss3deployment.BucketDeploymentProps{
@@ -114,18 +115,21 @@ func DeployUI(scope constructs.Construct, id string, e Env, bucket awss3.IBucket
 		CacheControl:      &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("public, max-age=31536000, immutable"))},
 		Prune:             jsii.Bool(false),
 	})
-	page := awss3deployment.NewBucketDeployment(c, jsii.String("Page"), &awss3deployment.BucketDeploymentProps{
+	props := &awss3deployment.BucketDeploymentProps{
 		DestinationBucket: bucket,
 		Sources: &[]awss3deployment.ISource{
 			awss3deployment.Source_Asset(jsii.String(webDir), nil),
 			awss3deployment.Source_JsonData(jsii.String("config.json"), map[string]string{"apiBaseURL": e.UIAPIBaseURL}, nil),
 		},
-		Exclude:           jsii.Strings("*"),
-		Include:           jsii.Strings("index.html", "config.json"),
-		CacheControl:      &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("no-cache"))},
-		Prune:             jsii.Bool(false),
-		Distribution:      dist,
-		DistributionPaths: jsii.Strings("/", "/index.html", "/config.json"),
-	})
+		Exclude:      jsii.Strings("*"),
+		Include:      jsii.Strings("index.html", "config.json"),
+		CacheControl: &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("no-cache"))},
+		Prune:        jsii.Bool(false),
+	}
+	if dist != nil {
+		props.Distribution = dist
+		props.DistributionPaths = jsii.Strings("/", "/index.html", "/config.json")
+	}
+	page := awss3deployment.NewBucketDeployment(c, jsii.String("Page"), props)
 	page.Node().AddDependency(assets)
 }

@@ -20,8 +20,10 @@ func Zone(scope constructs.Construct, id string, e Env) awsroute53.IHostedZone {
 
 // OriginDomain is a region's API under its custom domains.
 type OriginDomain struct {
-	// Target is what the weighted record of this region points at.
-	Target string
+	// Name is this region's own name, <region>.<failover name>: what the
+	// weighted record of this region points at (a name known before the
+	// region is deployed, so the standby's failover can own the records).
+	Name string
 	// ProbeURL reaches this region's API directly, whichever is active.
 	ProbeURL string
 }
@@ -45,40 +47,27 @@ func NewOriginDomain(scope constructs.Construct, id string, e Env, api awsapigat
 			Mapping: api,
 		})
 	}
-	shared := domain("Domain", e.OriginName())
+	domain("Domain", e.OriginName())
 	own := domain("Direct", direct)
 	awsroute53.NewCnameRecord(c, jsii.String("DirectRecord"), &awsroute53.CnameRecordProps{
 		Zone: zone, RecordName: jsii.String(direct), DomainName: own.DomainNameAliasDomainName(), Ttl: awscdk.Duration_Seconds(jsii.Number(60)),
 	})
-	return OriginDomain{Target: *shared.DomainNameAliasDomainName(), ProbeURL: "https://" + direct + "/"}
+	return OriginDomain{Name: direct, ProbeURL: "https://" + direct + "/"}
 }
 
 // DNSProps are the records of an environment with a domain.
 type DNSProps struct {
-	Env Env
-	// Targets are the regional API domains the origin name switches
-	// between; the primary starts with all the weight.
-	PrimaryTarget, StandbyTarget string
-	Distribution                 awscloudfront.IDistribution
+	Env          Env
+	Distribution awscloudfront.IDistribution
 }
 
-// NewDNS creates the records the failover function switches (pre-created,
-// weighted 100/0, so a switch is an UPSERT of weights) and the public name
-// pointing at the distribution.
+// NewDNS creates the public name pointing at the distribution. The
+// weighted origin records are not here: the failover function owns them
+// (see NewFailover), so no deploy can reset them.
 func NewDNS(scope constructs.Construct, id string, p DNSProps) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	zone := Zone(c, "Zone", p.Env)
-	for _, r := range []struct {
-		id, target string
-		weight     float64
-	}{{"primary", p.PrimaryTarget, 100}, {"standby", p.StandbyTarget, 0}} {
-		awsroute53.NewCnameRecord(c, jsii.String("Origin"+r.id), &awsroute53.CnameRecordProps{
-			Zone: zone, RecordName: jsii.String(p.Env.OriginName()), DomainName: jsii.String(r.target),
-			SetIdentifier: jsii.String(r.id), Weight: jsii.Number(r.weight), Ttl: awscdk.Duration_Seconds(jsii.Number(60)),
-		})
-	}
 	awsroute53.NewARecord(c, jsii.String("Public"), &awsroute53.ARecordProps{
-		Zone: zone, RecordName: jsii.String(p.Env.Domain),
+		Zone: Zone(c, "Zone", p.Env), RecordName: jsii.String(p.Env.Domain),
 		Target: awsroute53.RecordTarget_FromAlias(awsroute53targets.NewCloudFrontTarget(p.Distribution)),
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -24,48 +25,55 @@ import (
 // Metric namespace of our EMF records.
 const namespace = config.DefaultNamespace
 
-// OpsProps configure operations.
+// Region roles.
+const (
+	primaryRole = "primary"
+	standbyRole = "standby"
+)
+
+func other(role string) string {
+	if role == primaryRole {
+		return standbyRole
+	}
+	return primaryRole
+}
+
+// OpsProps configure one region's operations.
 type OpsProps struct {
 	Env      Env
 	BuildDir string
-	API      *API
-	Kroki    *Kroki
-	Data     *Data
-	// Backups is the backup bucket (in the standby region).
-	Backups awss3.IBucket
-	// ProbeTargets are the URLs the probe checks, by region name.
+	// Role is this region's: primary or standby.
+	Role  string
+	API   *API
+	Kroki *Kroki
+	// ProbeTargets are the URLs the probe checks, by region role; each
+	// region probes both where it can.
 	ProbeTargets map[string]string
 	// OriginSecret passes the probes through the origin lock.
 	OriginSecret string
-	// Switch is the failover function's DNS settings (nil: no domain).
-	Switch *SwitchProps
 }
 
-// SwitchProps are what the failover function switches.
-type SwitchProps struct {
-	HostedZoneID  string
-	RecordName    string
-	PrimaryTarget string
-	StandbyTarget string
-}
-
-// Ops is the scheduled operations and the monitoring: backup, probe and
-// failover functions; their schedules; alarms at the guide's thresholds
-// to two SNS topics; a dashboard.
+// Ops is one region's monitoring, independent of the other region: the
+// health probe (every minute, probing both regions), the guide's alarms on
+// this region's API and Kroki, the probe alarm on the other region, two
+// SNS topics and a dashboard.
 type Ops struct {
 	constructs.Construct
-	Backup, Probe, Failover *Function
-	Critical, Warning       awssns.Topic
-	Alarms                  []awscloudwatch.Alarm
+	Probe             *Function
+	Critical, Warning awssns.Topic
+	Alarms            []awscloudwatch.Alarm
+	// OtherFailing is the alarm on the other region's probe verdict (in
+	// the standby it starts the failover).
+	OtherFailing awscloudwatch.Alarm
 }
 
-// NewOps builds operations.
+// NewOps builds a region's operations.
 func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	o := &Ops{Construct: c}
 	topic := func(name string) awssns.Topic {
 		t := awssns.NewTopic(c, jsii.String(name), &awssns.TopicProps{
-			DisplayName: jsii.String(fmt.Sprintf("UML Images %s %s", p.Env.Name, name)), EnforceSSL: jsii.Bool(true),
+			DisplayName: jsii.String(fmt.Sprintf("UML Images %s %s %s", p.Env.Name, p.Role, name)), EnforceSSL: jsii.Bool(true),
 		})
 		if p.Env.AlarmEmail != "" {
 			t.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.Env.AlarmEmail), nil))
@@ -74,117 +82,63 @@ func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	}
 	o.Critical, o.Warning = topic("Critical"), topic("Warning")
 
-	// Backup: incremental every 5 minutes (RPO 5 min), full daily at 02:00 UTC.
-	o.Backup = NewFunction(c, "Backup", FunctionProps{
-		Name: "backup", BuildDir: p.BuildDir, Async: true, Reserved: 1,
-		Timeout: awscdk.Duration_Minutes(jsii.Number(15)), MemoryMB: 512,
-		Environment: map[string]string{
-			config.EnvSourceBucket: *p.Data.Cache.BucketName(),
-			config.EnvBackupBucket: *p.Backups.BucketName(),
-			config.EnvBackupRegion: p.Env.StandbyRegion,
-		},
-	})
-	p.Data.Cache.GrantRead(o.Backup.Fn, nil)
-	p.Backups.GrantReadWrite(o.Backup.Fn, nil)
-	schedule := func(name string, s awsevents.Schedule, fn *Function, input any) {
-		raw, _ := json.Marshal(input)
-		var obj map[string]any
-		json.Unmarshal(raw, &obj)
-		awsevents.NewRule(c, jsii.String(name), &awsevents.RuleProps{
-			Schedule: s,
-			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Fn, &awseventstargets.LambdaFunctionProps{
-				Event: awsevents.RuleTargetInput_FromObject(obj), DeadLetterQueue: fn.DLQ, RetryAttempts: jsii.Number(2),
-			})},
-		})
-	}
-	schedule("BackupIncremental", awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(5))), o.Backup,
-		map[string]string{"action": "backup", "kind": "incremental"})
-	schedule("BackupFull", awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("0"), Hour: jsii.String("2")}), o.Backup,
-		map[string]string{"action": "backup", "kind": "full"})
-
-	// Health probe: every minute, every region.
 	o.Probe = NewFunction(c, "HealthProbe", FunctionProps{
 		Name: "healthprobe", BuildDir: p.BuildDir, Async: true,
 		Timeout: awscdk.Duration_Seconds(jsii.Number(50)), MemoryMB: 256,
 		Environment: map[string]string{config.EnvOriginSecret: p.OriginSecret},
 	})
 	var targets []map[string]string
-	for _, name := range []string{"primary", "standby"} {
+	for _, name := range []string{primaryRole, standbyRole} {
 		if url, ok := p.ProbeTargets[name]; ok {
 			targets = append(targets, map[string]string{"name": name, "url": url})
 		}
 	}
-	schedule("Probe", awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))), o.Probe, map[string]any{"targets": targets})
-
-	// Failover: triggered by the probe alarm, one run at a time.
-	state := awss3.NewBucket(c, jsii.String("FailoverState"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Encryption: awss3.BucketEncryption_S3_MANAGED,
-		Versioned: jsii.Bool(true), ServerAccessLogsBucket: p.Data.Logs, ServerAccessLogsPrefix: jsii.String("failover/"),
-		RemovalPolicy: removal(p.Env), AutoDeleteObjects: jsii.Bool(!p.Env.Retain),
-	})
-	fenv := map[string]string{
-		config.EnvStateBucket:     *state.BucketName(),
-		config.EnvTopicARN:        *o.Critical.TopicArn(),
-		config.EnvPrimaryProbeURL: p.ProbeTargets["primary"],
-		config.EnvStandbyProbeURL: p.ProbeTargets["standby"],
-		config.EnvMinDwell:        "15m",
-		config.EnvOriginSecret:    p.OriginSecret,
-	}
-	if p.Switch != nil {
-		fenv[config.EnvHostedZoneID] = p.Switch.HostedZoneID
-		fenv[config.EnvRecordName] = p.Switch.RecordName
-		fenv[config.EnvPrimaryTarget] = p.Switch.PrimaryTarget
-		fenv[config.EnvStandbyTarget] = p.Switch.StandbyTarget
-	}
-	o.Failover = NewFunction(c, "Failover", FunctionProps{
-		Name: "failover", BuildDir: p.BuildDir, Async: true, Reserved: 1,
-		Timeout: awscdk.Duration_Minutes(jsii.Number(5)), MemoryMB: 256, Environment: fenv,
-	})
-	state.GrantReadWrite(o.Failover.Fn, nil)
-	o.Critical.GrantPublish(o.Failover.Fn)
-	if p.Switch != nil {
-		// Only UPSERTs of the origin name's CNAMEs, for every change of a
-		// batch: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
-		zoneArn := "arn:" + *awscdk.Aws_PARTITION() + ":route53:::hostedzone/" + p.Switch.HostedZoneID
-		o.Failover.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("route53:ChangeResourceRecordSets"),
-			Resources: jsii.Strings(zoneArn),
-			Conditions: &map[string]any{"ForAllValues:StringEquals": map[string]any{
-				"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{normalizedRecordName(p.Switch.RecordName)},
-				"route53:ChangeResourceRecordSetsRecordTypes":           []string{"CNAME"},
-				"route53:ChangeResourceRecordSetsActions":               []string{"UPSERT"},
-			}},
-		}))
-		o.Failover.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("route53:ListResourceRecordSets"),
-			Resources: jsii.Strings(zoneArn),
-		}))
-		o.Failover.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("route53:GetChange"),
-			Resources: jsii.Strings("arn:" + *awscdk.Aws_PARTITION() + ":route53:::change/*"),
-		}))
-	}
+	schedule(c, "Probe", awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))), o.Probe, map[string]any{"targets": targets})
 
 	o.alarms(c, p)
 	o.dashboard(c, p)
 	return o
 }
 
-// alarms are the guide's: 5xx rate > 5 % for 5 min (critical), p95
-// latency > 2 s (warning), Kroki CPU > 80 % (warning), memory > 90 %
-// (critical), the probe failing 3 of 3 minutes (critical; it also starts
-// the failover), and the newest backup older than 15 minutes (critical:
-// RPO).
+// schedule runs fn on s with input, retrying into its dead-letter queue.
+func schedule(c constructs.Construct, name string, s awsevents.Schedule, fn *Function, input any) {
+	raw, _ := json.Marshal(input)
+	var obj map[string]any
+	json.Unmarshal(raw, &obj)
+	awsevents.NewRule(c, jsii.String(name), &awsevents.RuleProps{
+		Schedule: s,
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Fn, &awseventstargets.LambdaFunctionProps{
+			Event: awsevents.RuleTargetInput_FromObject(obj), DeadLetterQueue: fn.DLQ, RetryAttempts: jsii.Number(2),
+		})},
+	})
+}
+
+func (o *Ops) add(c constructs.Construct, id string, topic awssns.Topic, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
+	a := awscloudwatch.NewAlarm(c, jsii.String(id), props)
+	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+	a.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
+	o.Alarms = append(o.Alarms, a)
+	return a
+}
+
+// probeMetric is the probe's verdict on a region, as this region's probe
+// reports it.
+func probeMetric(target string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(namespace), MetricName: jsii.String("ProbeAvailability"),
+		DimensionsMap: &map[string]*string{"Target": jsii.String(target)}, Period: awscdk.Duration_Minutes(jsii.Number(1)),
+		Statistic: jsii.String("Minimum"),
+	})
+}
+
+// alarms are the guide's, on this region: 5xx rate > 5 % for 5 min
+// (critical), p95 latency > 2 s (warning), Kroki CPU > 80 % (warning),
+// memory > 90 % (critical); and the probe failing the other region 3 of 3
+// minutes (in the standby: critical, and it starts the failover; in the
+// primary: a warning that the standby could not take over).
 func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
 	api := p.API.Rest
-	add := func(id string, topic awssns.Topic, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
-		a := awscloudwatch.NewAlarm(c, jsii.String(id), props)
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-		a.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
-		o.Alarms = append(o.Alarms, a)
-		return a
-	}
 	errorRate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("IF(requests > 0, 100 * errors / requests, 0)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
@@ -193,58 +147,44 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 		},
 		Period: minute, Label: jsii.String("5xx rate %"),
 	})
-	add("ErrorRate", o.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("5xx responses over 5 % of requests for 5 minutes"),
+	o.add(c, "ErrorRate", o.Critical, &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(p.Role + ": 5xx responses over 5 % of requests for 5 minutes"),
 		Metric:           errorRate, Threshold: jsii.Number(5), EvaluationPeriods: jsii.Number(5), DatapointsToAlarm: jsii.Number(5),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
-	add("LatencyP95", o.Warning, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("p95 latency over 2 s for 5 minutes"),
+	o.add(c, "LatencyP95", o.Warning, &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(p.Role + ": p95 latency over 2 s for 5 minutes"),
 		Metric:           api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p95")}),
 		Threshold:        jsii.Number(2000), EvaluationPeriods: jsii.Number(5), DatapointsToAlarm: jsii.Number(5),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 	svc := p.Kroki.Service.Service()
-	add("KrokiCPU", o.Warning, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("Kroki CPU over 80 % for 5 minutes"),
+	o.add(c, "KrokiCPU", o.Warning, &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(p.Role + ": Kroki CPU over 80 % for 5 minutes"),
 		Metric:           svc.MetricCpuUtilization(&awscloudwatch.MetricOptions{Period: minute}),
 		Threshold:        jsii.Number(80), EvaluationPeriods: jsii.Number(5),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 	})
-	add("KrokiMemory", o.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("Kroki memory over 90 % for 5 minutes"),
+	o.add(c, "KrokiMemory", o.Critical, &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String(p.Role + ": Kroki memory over 90 % for 5 minutes"),
 		Metric:           svc.MetricMemoryUtilization(&awscloudwatch.MetricOptions{Period: minute}),
 		Threshold:        jsii.Number(90), EvaluationPeriods: jsii.Number(5),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 	})
-	probe := add("ProbeFailing", o.Critical, &awscloudwatch.AlarmProps{
-		AlarmName:        jsii.String(p.Env.prefix() + "-probe-failing"),
-		AlarmDescription: jsii.String("the health probe fails the primary 3 of 3 minutes: fail over to the standby"),
-		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String(namespace), MetricName: jsii.String("ProbeAvailability"),
-			DimensionsMap: &map[string]*string{"Target": jsii.String("primary")}, Period: minute, Statistic: jsii.String("Minimum"),
-		}),
-		Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(3), DatapointsToAlarm: jsii.Number(3),
+	target := other(p.Role)
+	if _, ok := p.ProbeTargets[target]; !ok {
+		return
+	}
+	topic, desc := o.Warning, "the health probe fails the standby 3 of 3 minutes: it could not take over"
+	if p.Role == standbyRole {
+		topic, desc = o.Critical, "the health probe fails the primary 3 of 3 minutes: fail over to the standby"
+	}
+	o.OtherFailing = o.add(c, "ProbeFailing", topic, &awscloudwatch.AlarmProps{
+		AlarmName:        jsii.String(p.Env.prefix() + "-" + p.Role + "-probe-" + target + "-failing"),
+		AlarmDescription: jsii.String(desc),
+		Metric:           probeMetric(target),
+		Threshold:        jsii.Number(1), EvaluationPeriods: jsii.Number(3), DatapointsToAlarm: jsii.Number(3),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
-	})
-	add("BackupAge", o.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("the newest backup is older than 15 minutes (RPO 5 minutes)"),
-		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String(namespace), MetricName: jsii.String("NewestBackupAge"),
-			DimensionsMap: &map[string]*string{"Service": jsii.String("backup")}, Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
-		}),
-		Threshold: jsii.Number(900), EvaluationPeriods: jsii.Number(3),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
-	})
-	awsevents.NewRule(c, jsii.String("ProbeAlarmToFailover"), &awsevents.RuleProps{
-		Description: jsii.String("the probe alarm's state changes start the failover function"),
-		EventPattern: &awsevents.EventPattern{
-			Source: jsii.Strings("aws.cloudwatch"), DetailType: jsii.Strings("CloudWatch Alarm State Change"),
-			Resources: &[]*string{probe.AlarmArn()},
-		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(o.Failover.Fn, &awseventstargets.LambdaFunctionProps{
-			DeadLetterQueue: o.Failover.DLQ, RetryAttempts: jsii.Number(2),
-		})},
 	})
 }
 
@@ -265,7 +205,7 @@ func (o *Ops) dashboard(c constructs.Construct, p OpsProps) {
 	}
 	svc := p.Kroki.Service.Service()
 	render := map[string]string{"Service": "render"}
-	dash := awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{DashboardName: jsii.String(p.Env.prefix())})
+	dash := awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{DashboardName: jsii.String(p.Env.prefix() + "-" + p.Role)})
 	dash.AddWidgets(
 		graph("Requests", api.MetricCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")})),
 		graph("Latency p50 / p95 / p99 (ms)",
@@ -278,13 +218,11 @@ func (o *Ops) dashboard(c constructs.Construct, p OpsProps) {
 	dash.AddWidgets(
 		graph("Cache hits and misses", emf("CacheHit", "Sum", render), emf("CacheMiss", "Sum", render)),
 		graph("Kroki CPU / memory (%)", svc.MetricCpuUtilization(nil), svc.MetricMemoryUtilization(nil)),
-		graph("Probe availability", emf("ProbeAvailability", "Minimum", map[string]string{"Target": "primary"}),
-			emf("ProbeAvailability", "Minimum", map[string]string{"Target": "standby"})),
+		graph("Probe availability, seen from "+p.Role, probeMetric(primaryRole), probeMetric(standbyRole)),
 	)
 	dash.AddWidgets(
-		graph("Age of the newest backup (s)", emf("NewestBackupAge", "Maximum", map[string]string{"Service": "backup"})),
 		graph("Kroki errors", emf("KrokiErrorUnavailable", "Sum", render), emf("KrokiErrorTimeout", "Sum", render), emf("KrokiErrorDiagram", "Sum", render)),
-		awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("Alarms"), Alarms: alarmsOf(o.Alarms), Width: jsii.Number(8)}),
+		awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("Alarms"), Alarms: alarmsOf(o.Alarms), Width: jsii.Number(16)}),
 	)
 }
 
@@ -294,6 +232,161 @@ func alarmsOf(as []awscloudwatch.Alarm) *[]interfacesawscloudwatch.IAlarmRef {
 		out[i] = a
 	}
 	return &out
+}
+
+// BackupProps configure the backup.
+type BackupProps struct {
+	Env      Env
+	BuildDir string
+	Data     *Data
+	// Backups is the backup bucket (in the standby region).
+	Backups awss3.IBucket
+	Ops     *Ops
+}
+
+// NewBackup builds the backup function (in the primary region, next to
+// the data it copies): incremental every 5 minutes (RPO 5 min), full
+// daily at 02:00 UTC; and the alarm on the newest backup's age.
+func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	fn := NewFunction(c, "Backup", FunctionProps{
+		Name: "backup", BuildDir: p.BuildDir, Async: true, Reserved: 1,
+		Timeout: awscdk.Duration_Minutes(jsii.Number(15)), MemoryMB: 512,
+		Environment: map[string]string{
+			config.EnvSourceBucket: *p.Data.Cache.BucketName(),
+			config.EnvBackupBucket: *p.Backups.BucketName(),
+			config.EnvBackupRegion: p.Env.StandbyRegion,
+		},
+	})
+	p.Data.Cache.GrantRead(fn.Fn, nil)
+	p.Backups.GrantReadWrite(fn.Fn, nil)
+	schedule(c, "BackupIncremental", awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(5))), fn,
+		map[string]string{"action": "backup", "kind": "incremental"})
+	schedule(c, "BackupFull", awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("0"), Hour: jsii.String("2")}), fn,
+		map[string]string{"action": "backup", "kind": "full"})
+	p.Ops.add(c, "BackupAge", p.Ops.Critical, &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("the newest backup is older than 15 minutes (RPO 5 minutes)"),
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(namespace), MetricName: jsii.String("NewestBackupAge"),
+			DimensionsMap: &map[string]*string{"Service": jsii.String("backup")}, Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
+		}),
+		Threshold: jsii.Number(900), EvaluationPeriods: jsii.Number(3),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
+	})
+	return fn
+}
+
+// SwitchProps are what the failover function switches.
+type SwitchProps struct {
+	HostedZoneID  string
+	RecordName    string
+	PrimaryTarget string
+	StandbyTarget string
+}
+
+// FailoverProps configure the failover.
+type FailoverProps struct {
+	Env      Env
+	BuildDir string
+	// Ops is the standby's operations: its probe alarm on the primary
+	// starts the failover, its critical topic hears of every switch.
+	Ops          *Ops
+	ProbeTargets map[string]string
+	OriginSecret string
+	Logs         awss3.IBucket
+	// Switch is the DNS the function owns (nil: no domain; it advises).
+	Switch *SwitchProps
+}
+
+// NewFailover builds the failover in the standby region, the one that
+// must act when the primary is lost: its state bucket, the function (one
+// run at a time), the rule from the standby probe's alarm on the primary,
+// and a deploy-time reconciliation. Without a domain the standby cannot
+// know the primary's address (it deploys first, and execute-api hosts are
+// generated): no alarm starts it there, and it only advises. The weighted origin records belong to
+// the function, not to a template: it creates them on the first deploy
+// and every deploy after writes them for the region its state names, so a
+// deploy never sends traffic back to a failed primary.
+func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Function {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	state := awss3.NewBucket(c, jsii.String("State"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Encryption: awss3.BucketEncryption_S3_MANAGED,
+		Versioned: jsii.Bool(true), ServerAccessLogsBucket: p.Logs, ServerAccessLogsPrefix: jsii.String("failover/"),
+		RemovalPolicy: removal(p.Env), AutoDeleteObjects: jsii.Bool(!p.Env.Retain),
+	})
+	env := map[string]string{
+		config.EnvStateBucket:     *state.BucketName(),
+		config.EnvTopicARN:        *p.Ops.Critical.TopicArn(),
+		config.EnvPrimaryProbeURL: p.ProbeTargets[primaryRole],
+		config.EnvStandbyProbeURL: p.ProbeTargets[standbyRole],
+		config.EnvMinDwell:        "15m",
+		config.EnvOriginSecret:    p.OriginSecret,
+	}
+	if p.Switch != nil {
+		env[config.EnvHostedZoneID] = p.Switch.HostedZoneID
+		env[config.EnvRecordName] = p.Switch.RecordName
+		env[config.EnvPrimaryTarget] = p.Switch.PrimaryTarget
+		env[config.EnvStandbyTarget] = p.Switch.StandbyTarget
+	}
+	fn := NewFunction(c, "Failover", FunctionProps{
+		Name: "failover", BuildDir: p.BuildDir, Async: true, Reserved: 1,
+		Timeout: awscdk.Duration_Minutes(jsii.Number(5)), MemoryMB: 256, Environment: env,
+	})
+	state.GrantReadWrite(fn.Fn, nil)
+	p.Ops.Critical.GrantPublish(fn.Fn)
+	if p.Switch != nil {
+		// Only UPSERTs of the origin name's CNAMEs, for every change of a
+		// batch: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
+		zoneArn := "arn:" + *awscdk.Aws_PARTITION() + ":route53:::hostedzone/" + p.Switch.HostedZoneID
+		fn.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("route53:ChangeResourceRecordSets"),
+			Resources: jsii.Strings(zoneArn),
+			Conditions: &map[string]any{"ForAllValues:StringEquals": map[string]any{
+				"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{normalizedRecordName(p.Switch.RecordName)},
+				"route53:ChangeResourceRecordSetsRecordTypes":           []string{"CNAME"},
+				"route53:ChangeResourceRecordSetsActions":               []string{"UPSERT"},
+			}},
+		}))
+		fn.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("route53:ListResourceRecordSets"),
+			Resources: jsii.Strings(zoneArn),
+		}))
+		fn.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("route53:GetChange"),
+			Resources: jsii.Strings("arn:" + *awscdk.Aws_PARTITION() + ":route53:::change/*"),
+		}))
+		// Every deploy that changes what the records should say (the
+		// targets) asks the function to write them as its state says.
+		payload, _ := json.Marshal(map[string]any{"action": "reconcile", "reason": "deploy",
+			"targets": map[string]string{primaryRole: p.Switch.PrimaryTarget, standbyRole: p.Switch.StandbyTarget}})
+		invoke := &customresources.AwsSdkCall{
+			Service: jsii.String("Lambda"), Action: jsii.String("invoke"),
+			Parameters:         map[string]any{"FunctionName": *fn.Fn.FunctionName(), "InvocationType": "RequestResponse", "Payload": string(payload)},
+			PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String("failover-records")),
+		}
+		reconcile := customresources.NewAwsCustomResource(c, jsii.String("Reconcile"), &customresources.AwsCustomResourceProps{
+			OnCreate: invoke, OnUpdate: invoke,
+			Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("lambda:InvokeFunction"), Resources: jsii.Strings(*fn.Fn.FunctionArn()),
+			})}),
+			InstallLatestAwsSdk: jsii.Bool(false),
+		})
+		reconcile.Node().AddDependency(fn.Fn)
+	}
+	if p.Ops.OtherFailing == nil {
+		return fn
+	}
+	awsevents.NewRule(c, jsii.String("ProbeAlarmToFailover"), &awsevents.RuleProps{
+		Description: jsii.String("the standby probe's alarm on the primary starts the failover function"),
+		EventPattern: &awsevents.EventPattern{
+			Source: jsii.Strings("aws.cloudwatch"), DetailType: jsii.Strings("CloudWatch Alarm State Change"),
+			Resources: &[]*string{p.Ops.OtherFailing.AlarmArn()},
+		},
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Fn, &awseventstargets.LambdaFunctionProps{
+			DeadLetterQueue: fn.DLQ, RetryAttempts: jsii.Number(2),
+		})},
+	})
+	return fn
 }
 
 // normalizedRecordName is a record name as Route 53's condition keys

@@ -79,33 +79,47 @@ func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	secret := NewOriginSecret(s.Standby, "OriginSecret", e)
 	standby := newRegion(s.Standby, e, paths, secret)
 	backups := NewBackupBucket(s.Standby, "BackupBucket", e, standby.Data.Logs)
+	standbyUI := NewUIBucket(s.Standby, "UiBucket", standby.Data.Logs)
+	DeployUI(s.Standby, "Ui", e, standbyUI, paths.WebDir, nil)
+	AllowDistributions(standbyUI, "*")
+	AllowDistributions(standby.Data.Cache, "renders/*")
 
 	s.Primary = newStack("Primary", "primary region (render stack, UI, CloudFront, operations, DNS)", e.PrimaryRegion)
 	s.Primary.AddStackDependency(s.Edge, jsii.String("CloudFront uses the edge stack's web ACL"))
 	s.Primary.AddStackDependency(s.Standby, jsii.String("backups go to the standby's bucket; the origin secret is the standby's"))
 	primary := newRegion(s.Primary, e, paths, secret)
 	uiBucket := NewUIBucket(s.Primary, "UiBucket", primary.Data.Logs)
+	ReplicateSavedDiagrams(s.Primary, "Replication", e, primary.Data.Cache, standby.Data.Cache)
 
 	var sw *SwitchProps
-	probes := map[string]string{"primary": *primary.API.Rest.Url(), "standby": *standby.API.Rest.Url()}
+	primaryProbes := map[string]string{primaryRole: *primary.API.Rest.Url(), standbyRole: *standby.API.Rest.Url()}
+	standbyProbes := map[string]string{standbyRole: *standby.API.Rest.Url()}
 	if e.Domain != "" {
 		p, st := NewOriginDomain(s.Primary, "OriginDomain", e, primary.API.Rest), NewOriginDomain(s.Standby, "OriginDomain", e, standby.API.Rest)
-		sw = &SwitchProps{HostedZoneID: e.HostedZoneID, RecordName: e.OriginName(), PrimaryTarget: p.Target, StandbyTarget: st.Target}
-		probes = map[string]string{"primary": p.ProbeURL, "standby": st.ProbeURL}
+		sw = &SwitchProps{HostedZoneID: e.HostedZoneID, RecordName: e.OriginName(), PrimaryTarget: p.Name, StandbyTarget: st.Name}
+		primaryProbes = map[string]string{primaryRole: p.ProbeURL, standbyRole: st.ProbeURL}
+		standbyProbes = primaryProbes
 	}
 	s.Distribution = NewCDN(s.Primary, "Cdn", CDNProps{
 		Env: e, APIOrigin: NewAPIOrigin(e, primary.API, secret.Reference(s.Primary)), UI: uiBucket, Renders: primary.Data.Cache,
-		Logs: primary.Data.Logs, WebACLArn: acl.AttrArn(), Certificate: cert,
+		StandbyUI:      standbyBucket(s.Primary, "StandbyUi", standbyUI, e.StandbyRegion),
+		StandbyRenders: standbyBucket(s.Primary, "StandbyRenders", standby.Data.Cache, e.StandbyRegion),
+		Logs:           primary.Data.Logs, WebACLArn: acl.AttrArn(), Certificate: cert,
 	})
 	if e.Domain == "" {
 		primary.API.SetPublicBaseURL("https://" + *s.Distribution.DistributionDomainName())
 	}
 	DeployUI(s.Primary, "Ui", e, uiBucket, paths.WebDir, s.Distribution)
 	if sw != nil {
-		NewDNS(s.Primary, "Dns", DNSProps{Env: e, PrimaryTarget: sw.PrimaryTarget, StandbyTarget: sw.StandbyTarget, Distribution: s.Distribution})
+		NewDNS(s.Primary, "Dns", DNSProps{Env: e, Distribution: s.Distribution})
 	}
-	NewOps(s.Primary, "Ops", OpsProps{Env: e, BuildDir: paths.BuildDir, API: primary.API, Kroki: primary.Kroki, Data: primary.Data,
-		Backups: backups, ProbeTargets: probes, Switch: sw, OriginSecret: secret.Reference(s.Primary)})
+	primaryOps := NewOps(s.Primary, "Ops", OpsProps{Env: e, BuildDir: paths.BuildDir, Role: primaryRole, API: primary.API, Kroki: primary.Kroki,
+		ProbeTargets: primaryProbes, OriginSecret: secret.Reference(s.Primary)})
+	NewBackup(s.Primary, "Backup", BackupProps{Env: e, BuildDir: paths.BuildDir, Data: primary.Data, Backups: backups, Ops: primaryOps})
+	standbyOps := NewOps(s.Standby, "Ops", OpsProps{Env: e, BuildDir: paths.BuildDir, Role: standbyRole, API: standby.API, Kroki: standby.Kroki,
+		ProbeTargets: standbyProbes, OriginSecret: secret.Reference(s.Standby)})
+	NewFailover(s.Standby, "Failover", FailoverProps{Env: e, BuildDir: paths.BuildDir, Ops: standbyOps, ProbeTargets: standbyProbes,
+		OriginSecret: secret.Reference(s.Standby), Logs: standby.Data.Logs, Switch: sw})
 	awscdk.NewCfnOutput(s.Primary, jsii.String("Url"), &awscdk.CfnOutputProps{
 		Value: jsii.String("https://" + *s.Distribution.DistributionDomainName()), Description: jsii.String("the service's CloudFront URL"),
 	})

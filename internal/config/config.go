@@ -334,8 +334,9 @@ func boolean(getenv func(string) string, name string, errs *[]error) bool {
 
 // Failover is the failover function's configuration. Without a hosted
 // zone (HOSTED_ZONE_ID, RECORD_NAME, PRIMARY_TARGET and STANDBY_TARGET all
-// unset: an environment without a domain) it only advises: it probes,
-// decides and tells the operators, and switches nothing.
+// unset: an environment without a domain) it only advises: it probes what
+// it has a URL for, decides and tells the operators, and switches nothing
+// (a target it cannot probe counts as unhealthy).
 type Failover struct {
 	HostedZoneID     string
 	RecordName       string
@@ -369,11 +370,10 @@ func LoadFailover(getenv func(string) string) (Failover, error) {
 		OriginSecret:    getenv(EnvOriginSecret),
 		InLambda:        getenv(EnvLambdaRuntimeAPI) != "",
 	}
-	required := []struct{ name, v string }{
-		{EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL}, {EnvStateBucket, c.StateBucket},
-	}
+	required := []struct{ name, v string }{{EnvStateBucket, c.StateBucket}}
 	dns := []struct{ name, v string }{
 		{EnvHostedZoneID, c.HostedZoneID}, {EnvRecordName, c.RecordName}, {EnvPrimaryTarget, c.PrimaryTarget}, {EnvStandbyTarget, c.StandbyTarget},
+		{EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL},
 	}
 	if c.HostedZoneID != "" || c.RecordName != "" || c.PrimaryTarget != "" || c.StandbyTarget != "" {
 		required = append(required, dns...)

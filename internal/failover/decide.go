@@ -30,6 +30,9 @@ const (
 	Failover = "failover" // an operator asks to move to the standby
 	Failback = "failback" // an operator asks to move back to the primary
 	Status   = "status"   // an operator asks where we are
+	// Reconcile comes from a deploy: make the records say what the state
+	// says (the targets may have changed), never the other way round.
+	Reconcile = "reconcile"
 )
 
 // Trigger is why the function runs.

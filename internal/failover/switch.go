@@ -25,6 +25,8 @@ type Options struct {
 	// notifies, and changes nothing).
 	HostedZoneID string
 	RecordName   string
+	// Clock is the time (default time.Now); the drill simulates it.
+	Clock func() time.Time
 	// Targets are the record values per region (the regional endpoints).
 	Targets map[string]string
 	// ProbeURLs are the base URLs probed before switching, per region.
@@ -64,7 +66,11 @@ func New(r53 *route53.Client, s3c *s3.Client, snsc *sns.Client, check Checker, o
 	if o.TTL == 0 {
 		o.TTL = 60
 	}
-	return &Switcher{r53: r53, s3: s3c, sns: snsc, check: check, o: o, now: time.Now}
+	now := o.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return &Switcher{r53: r53, s3: s3c, sns: snsc, check: check, o: o, now: now}
 }
 
 // Object keys in the state bucket.
@@ -108,6 +114,9 @@ func (s *Switcher) Handle(ctx context.Context, t Trigger) (Report, error) {
 		return Report{}, err
 	}
 	rep := Report{Trigger: t, Before: st, After: st, Started: start.UTC().Format(time.RFC3339Nano)}
+	if t.Kind == Reconcile {
+		return s.reconcile(ctx, rep)
+	}
 	healthy := false
 	if to := target(t.Kind); to != "" && to != st.Active {
 		p := s.now()
@@ -173,6 +182,22 @@ func (s *Switcher) switchTo(ctx context.Context, rep *Report, etag string, ms fu
 	}
 	rep.Outcome = "switched"
 	return nil
+}
+
+// reconcile writes the records for the region the state names: a deploy
+// after a failover keeps traffic where the switch put it.
+func (s *Switcher) reconcile(ctx context.Context, rep Report) (Report, error) {
+	rep.Decision = Decision{Action: Stay, To: rep.Before.Active, Reason: "deploy: the records follow the state"}
+	if s.o.HostedZoneID == "" {
+		rep.Outcome = "stayed"
+		return rep, nil
+	}
+	if _, err := s.upsert(ctx, rep.Before.Active); err != nil {
+		rep.Outcome, rep.Error = "failed", err.Error()
+		return rep, fmt.Errorf("failover: reconcile records: %w", err)
+	}
+	rep.Outcome = "reconciled"
+	return rep, nil
 }
 
 func target(kind string) string {

@@ -298,3 +298,25 @@ func TestWithoutZoneAdvises(t *testing.T) {
 		t.Errorf("records without a zone: %v, %v", w, err)
 	}
 }
+
+// TestReconcileKeepsTheSwitch: a deploy after a failover rewrites the
+// records for the region the state names, so traffic stays on the standby;
+// before any switch it (re)creates them for the primary.
+func TestReconcileKeepsTheSwitch(t *testing.T) {
+	r := newRig(t)
+	r.minDwell = 0
+	s := r.switcher(t)
+	ctx := context.Background()
+	if rep, err := s.Handle(ctx, failover.Trigger{Kind: failover.Reconcile}); err != nil || rep.Outcome != "reconciled" {
+		t.Fatalf("first deploy: %+v, %v", rep, err)
+	}
+	serving(t, s, failover.Primary)
+	if rep, err := s.Handle(ctx, failover.Trigger{Kind: failover.Alarm, Reason: "primary down"}); err != nil || rep.Outcome != "switched" {
+		t.Fatalf("failover: %+v, %v", rep, err)
+	}
+	rep, err := s.Handle(ctx, failover.Trigger{Kind: failover.Reconcile})
+	if err != nil || rep.Outcome != "reconciled" || rep.After.Active != failover.Standby {
+		t.Fatalf("deploy after the switch: %+v, %v", rep, err)
+	}
+	serving(t, s, failover.Standby)
+}
