@@ -28,7 +28,7 @@ LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines web browser cdk-cli synth diff deploy bootstrap dev invoke backup gobench clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines web browser cdk-cli synth diff deploy bootstrap dev drill invoke backup gobench clean
 
 all: build test
 
@@ -158,6 +158,10 @@ fuzz: tools
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+## drill: lose the primary region (two local stacks, the real probe and failover, simulated time); prints rto_seconds, saved_served, lost_writes
+drill: tools engines
+	@$(GO) test -count=1 -v -run '^TestRegionLossDrill$$' ./internal/drill | grep -E '^(rto_|saved_served|lost_writes|--- |ok|FAIL|\s+drill_test)'
 
 ## bench: the performance figures against their references (prints name: value, writes build/bench.json)
 bench: tools engines

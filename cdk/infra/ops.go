@@ -183,7 +183,7 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 		AlarmName:        jsii.String(p.Env.prefix() + "-" + p.Role + "-probe-" + target + "-failing"),
 		AlarmDescription: jsii.String(desc),
 		Metric:           probeMetric(target),
-		Threshold:        jsii.Number(1), EvaluationPeriods: jsii.Number(3), DatapointsToAlarm: jsii.Number(3),
+		Threshold:        jsii.Number(1), EvaluationPeriods: jsii.Number(config.ProbeAlarmMinutes), DatapointsToAlarm: jsii.Number(config.ProbeAlarmMinutes),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
 	})
 }

@@ -78,6 +78,12 @@ const UIContentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:;
 // sends it with every SVG; CloudFront sets it on /renders/.
 const SVGContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox"
 
+// The probe alarm that starts a failover: the probe's verdict on the
+// primary (ProbeAvailability, one datapoint a minute, minimum) below 1 in
+// each of ProbeAlarmMinutes consecutive minutes. The CDK builds it, the
+// drill evaluates it.
+const ProbeAlarmMinutes = 3
+
 // Defaults and bounds.
 const (
 	DefaultMaxSourceBytes = 1 << 20

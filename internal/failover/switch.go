@@ -25,8 +25,10 @@ type Options struct {
 	// notifies, and changes nothing).
 	HostedZoneID string
 	RecordName   string
-	// Clock is the time (default time.Now); the drill simulates it.
+	// Clock is the time (default time.Now) and Sleep the wait between
+	// polls (default a timer); the drill simulates both.
 	Clock func() time.Time
+	Sleep func(ctx context.Context, d time.Duration)
 	// Targets are the record values per region (the regional endpoints).
 	Targets map[string]string
 	// ProbeURLs are the base URLs probed before switching, per region.
@@ -69,6 +71,9 @@ func New(r53 *route53.Client, s3c *s3.Client, snsc *sns.Client, check Checker, o
 	now := o.Clock
 	if now == nil {
 		now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
 	}
 	return &Switcher{r53: r53, s3: s3c, sns: snsc, check: check, o: o, now: now}
 }
@@ -241,11 +246,17 @@ func (s *Switcher) waitInSync(ctx context.Context, id string) error {
 		if err == nil && out.ChangeInfo.Status == r53types.ChangeStatusInsync {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		s.o.Sleep(ctx, s.o.PollInterval)
+		if ctx.Err() != nil {
 			return fmt.Errorf("%w after %s (change %s)", ErrUnconfirmed, s.o.SyncTimeout, id)
-		case <-time.After(s.o.PollInterval):
 		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
 	}
 }
 

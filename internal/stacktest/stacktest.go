@@ -5,6 +5,7 @@ package stacktest
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,6 +30,39 @@ type Stack struct {
 	Renderer *httptest.Server // the local renderer; Close() it to take Kroki down
 	S3       *s3test.Server
 	Bucket   string
+
+	api, kroki http.Handler
+}
+
+// Stop stops every process of the stack (a region lost): the API and the
+// renderer stop listening, the store stops; its data stays for Restart.
+func (s *Stack) Stop() {
+	s.API.Close()
+	s.Renderer.Close()
+	s.S3.Stop()
+}
+
+// Restart brings a stopped stack back on the same addresses and data.
+func (s *Stack) Restart(t testing.TB) {
+	t.Helper()
+	s.S3.Restart(t)
+	s.Renderer = serveOn(t, s.Renderer.Listener.Addr().String(), s.kroki)
+	s.API = serveOn(t, s.API.Listener.Addr().String(), s.api)
+}
+
+// serveOn serves h on addr until the test ends.
+func serveOn(t testing.TB, addr string, h http.Handler) *httptest.Server {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener.Close()
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // Options adjust a Stack.
@@ -57,7 +91,8 @@ func Start(t testing.TB, o Options) *Stack {
 	if o.Timeout == 0 {
 		o.Timeout = 60 * time.Second
 	}
-	renderer := httptest.NewServer(engine.NewServer(engines, nil))
+	kh := engine.NewServer(engines, nil)
+	renderer := httptest.NewServer(kh)
 	t.Cleanup(renderer.Close)
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "stack")
@@ -69,11 +104,12 @@ func Start(t testing.TB, o Options) *Stack {
 		enabled[t.Name] = true
 	}
 	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "local", Timeout: o.Timeout})
-	api := httptest.NewServer(render.NewHandler(svc, render.HandlerOptions{
+	ah := render.NewHandler(svc, render.HandlerOptions{
 		MaxSourceBytes: 1 << 20, Timeout: o.Timeout, EnabledTypes: enabled, MetricsNamespace: "Test", OriginSecret: o.OriginSecret,
-	}))
+	})
+	api := httptest.NewServer(ah)
 	t.Cleanup(api.Close)
-	return &Stack{API: api, Renderer: renderer, S3: srv, Bucket: bucket}
+	return &Stack{API: api, Renderer: renderer, S3: srv, Bucket: bucket, api: ah, kroki: kh}
 }
 
 // LocalTypes are the types the local renderer draws.
