@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/umlimages/umlimages/internal/backup"
 	"github.com/umlimages/umlimages/internal/config"
@@ -45,7 +46,8 @@ func main() {
 			o.Region = cfg.BackupRegion
 		}
 	})
-	opts := backup.Options{Concurrency: cfg.Concurrency}
+	opts := backup.Options{Concurrency: cfg.Concurrency, Prefixes: cfg.Prefixes, Retention: cfg.Retention,
+		LockMode: types.ObjectLockMode(cfg.LockMode), ThawTier: types.Tier(cfg.ThawTier)}
 	if cfg.InLambda {
 		b := backup.New(src, cfg.SourceBucket, dst, cfg.BackupBucket, opts)
 		rep := backup.NewReporter(obs.NewLogger(os.Stdout, cfg.LogLevel), cfg.MetricsNamespace)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/umlimages/umlimages/internal/cache"
@@ -30,7 +32,16 @@ const (
 	MaxCopyObject = 5 << 30
 	// DefaultPartSize is the part size of multipart copies.
 	DefaultPartSize = 512 << 20
+	// DefaultThawTier is the retrieval tier of a restore from the
+	// archive class; DefaultThawDays how long the thawed copy stays.
+	DefaultThawTier = types.TierStandard
+	DefaultThawDays = 7
 )
+
+// DefaultPrefixes are what is backed up: saved diagrams, the user data.
+// Renders are left out: they are derived from a diagram and the renderer
+// version, and a miss renders them again.
+var DefaultPrefixes = []string{"diagrams/"}
 
 // Progress hears of work as it is done.
 type Progress interface {
@@ -53,6 +64,16 @@ type Options struct {
 	MultipartThreshold int64
 	PartSize           int64
 	Progress           Progress
+	// Prefixes of the source that are backed up (default DefaultPrefixes).
+	Prefixes []string
+	// Retention locks every copy and manifest for this long (S3 Object
+	// Lock, in LockMode: GOVERNANCE or COMPLIANCE); 0: no lock.
+	Retention time.Duration
+	LockMode  types.ObjectLockMode
+	// ThawTier and ThawDays are a restore's request to bring archived
+	// copies back (defaults DefaultThawTier, DefaultThawDays).
+	ThawTier types.Tier
+	ThawDays int32
 }
 
 // Backup backs the source bucket up into the backup bucket. The two
@@ -79,24 +100,38 @@ func New(src *s3.Client, srcBucket string, dst *s3.Client, dstBucket string, o O
 	if o.Progress == nil {
 		o.Progress = noProgress{}
 	}
+	if len(o.Prefixes) == 0 {
+		o.Prefixes = DefaultPrefixes
+	}
+	if o.LockMode == "" {
+		o.LockMode = types.ObjectLockModeGovernance
+	}
+	if o.ThawTier == "" {
+		o.ThawTier = DefaultThawTier
+	}
+	if o.ThawDays == 0 {
+		o.ThawDays = DefaultThawDays
+	}
 	return &Backup{src: src, dst: dst, srcBucket: srcBucket, dstBucket: dstBucket, o: o, now: time.Now}
 }
 
 // Run backs up: a full run copies every object; an incremental run copies
 // what is new or changed since the last run and records deletions (with no
-// full run yet, it runs full). The manifest is written last.
+// full run yet, it runs full). The manifest is written last, then the
+// index: a run reads the index, one object, never the history, so its cost
+// grows with what changed.
 func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	started := b.now().UTC()
-	manifests, err := b.manifests(ctx)
-	if err != nil {
-		return Manifest{}, err
-	}
 	prev := State{}
 	base := ""
 	if kind == Incremental {
-		if ms, err := chain(manifests, ""); err == nil {
-			prev, base = compose(ms), ms[len(ms)-1].Run
-		} else {
+		idx, ok, err := b.index(ctx)
+		switch {
+		case err != nil:
+			return Manifest{}, err
+		case ok:
+			prev, base = idx.State, idx.Run
+		default:
 			kind = Full
 		}
 	}
@@ -162,21 +197,39 @@ func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	if err := b.putManifest(ctx, m); err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: write manifest: %w", m.Run, err)
 	}
+	next := prev
+	if kind == Full {
+		next = State{}
+	}
+	if err := b.putIndex(ctx, Index{Run: m.Run, Finished: m.Finished, State: compose([]Manifest{{Kind: Incremental, Objects: m.Objects, Deleted: m.Deleted}}, next)}); err != nil {
+		return Manifest{}, fmt.Errorf("backup %s: write index: %w", m.Run, err)
+	}
 	return m, nil
 }
 
-// list lists the source bucket, every page.
+// list lists the source bucket's backed-up prefixes, every page.
 func (b *Backup) list(ctx context.Context) ([]types.Object, error) {
 	var out []types.Object
-	p := s3.NewListObjectsV2Paginator(b.src, &s3.ListObjectsV2Input{Bucket: &b.srcBucket})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", b.srcBucket, err)
+	for _, prefix := range b.o.Prefixes {
+		p := s3.NewListObjectsV2Paginator(b.src, &s3.ListObjectsV2Input{Bucket: &b.srcBucket, Prefix: aws.String(prefix)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list %s/%s: %w", b.srcBucket, prefix, err)
+			}
+			out = append(out, page.Contents...)
 		}
-		out = append(out, page.Contents...)
 	}
 	return out, nil
+}
+
+// lock is the Object Lock of what a run writes (none without Retention).
+func (b *Backup) lock() (types.ObjectLockMode, *time.Time) {
+	if b.o.Retention <= 0 {
+		return "", nil
+	}
+	until := b.now().Add(b.o.Retention).UTC()
+	return b.o.LockMode, &until
 }
 
 // backupObject copies one listed object into the run's prefix; nil when it
@@ -217,13 +270,17 @@ func (b *Backup) copy(ctx context.Context, client *s3.Client, srcBucket, srcKey,
 	if size > b.o.MultipartThreshold {
 		return b.copyParts(ctx, client, srcBucket, srcKey, etag, size, dstBucket, dstKey)
 	}
-	out, err := client.CopyObject(ctx, &s3.CopyObjectInput{
+	in := &s3.CopyObjectInput{
 		Bucket:            &dstBucket,
 		Key:               &dstKey,
 		CopySource:        &source,
 		CopySourceIfMatch: &etag,
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
-	})
+	}
+	if dstBucket == b.dstBucket {
+		in.ObjectLockMode, in.ObjectLockRetainUntilDate = b.lock()
+	}
+	out, err := client.CopyObject(ctx, in)
 	if err != nil {
 		return "", "", err
 	}
@@ -241,7 +298,11 @@ func (b *Backup) copy(ctx context.Context, client *s3.Client, srcBucket, srcKey,
 // copy (S3 gives no whole-object SHA-256 for parts).
 func (b *Backup) copyParts(ctx context.Context, client *s3.Client, srcBucket, srcKey, etag string, size int64, dstBucket, dstKey string) (string, string, error) {
 	source := copySource(srcBucket, srcKey)
-	up, err := client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &dstBucket, Key: &dstKey})
+	create := &s3.CreateMultipartUploadInput{Bucket: &dstBucket, Key: &dstKey}
+	if dstBucket == b.dstBucket {
+		create.ObjectLockMode, create.ObjectLockRetainUntilDate = b.lock()
+	}
+	up, err := client.CreateMultipartUpload(ctx, create)
 	if err != nil {
 		return "", "", err
 	}
@@ -302,10 +363,49 @@ func (b *Backup) putManifest(ctx context.Context, m Manifest) error {
 		return err
 	}
 	key := manifestKey(m.Run)
-	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket: &b.dstBucket, Key: &key, Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	}
+	in.ObjectLockMode, in.ObjectLockRetainUntilDate = b.lock()
+	_, err = b.dst.PutObject(ctx, in)
+	return err
+}
+
+// Index is the newest point in time: what an incremental run compares the
+// source with. It is derived (the manifests make it again), so it is not
+// locked, and it is rewritten by every run.
+type Index struct {
+	Run      string    `json:"run"`
+	Finished time.Time `json:"finished"`
+	State    State     `json:"state"`
+}
+
+func (b *Backup) index(ctx context.Context) (Index, bool, error) {
+	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(indexKey)})
+	if cache.IsNotFound(err) {
+		return Index{}, false, nil
+	}
+	if err != nil {
+		return Index{}, false, fmt.Errorf("read index: %w", err)
+	}
+	defer out.Body.Close()
+	var idx Index
+	if err := json.NewDecoder(out.Body).Decode(&idx); err != nil {
+		return Index{}, false, fmt.Errorf("read index: %w", err)
+	}
+	return idx, true, nil
+}
+
+func (b *Backup) putIndex(ctx context.Context, idx Index) error {
+	body, err := json.Marshal(idx)
+	if err != nil {
+		return err
+	}
+	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &b.dstBucket, Key: aws.String(indexKey), Body: bytes.NewReader(body),
+		ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	})
 	return err
 }
@@ -353,40 +453,63 @@ type Summary struct {
 	Deleted  int       `json:"deleted"`
 }
 
-// List summarises every completed run, oldest first.
-func (b *Backup) List(ctx context.Context) ([]Summary, error) {
+// List summarises every completed run, oldest first, from the manifests'
+// names alone (a page of keys per thousand runs); with details it reads
+// each manifest for its counts too.
+func (b *Backup) List(ctx context.Context, details bool) ([]Summary, error) {
+	var out []Summary
+	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(manifestPrefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list manifests: %w", err)
+		}
+		for _, o := range page.Contents {
+			run := runFromManifestKey(aws.ToString(o.Key))
+			out = append(out, Summary{Run: run, Kind: kindOf(run), Finished: aws.ToTime(o.LastModified).UTC()})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Run < out[j].Run })
+	if !details {
+		return out, nil
+	}
 	ms, err := b.manifests(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Summary, len(ms))
+	out = make([]Summary, len(ms))
 	for i, m := range ms {
 		out[i] = Summary{Run: m.Run, Kind: m.Kind, Finished: m.Finished, Objects: len(m.Objects), Bytes: m.Bytes, Deleted: len(m.Deleted)}
 	}
 	return out, nil
 }
 
-// NewestAge is how long ago the newest run finished; ok is false when
-// there is none.
+// NewestAge is how long ago the newest run finished (its index was
+// written: one HEAD); ok is false when there is none.
 func (b *Backup) NewestAge(ctx context.Context) (age time.Duration, ok bool, err error) {
-	ms, err := b.manifests(ctx)
-	if err != nil || len(ms) == 0 {
+	out, err := b.dst.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.dstBucket, Key: aws.String(indexKey)})
+	if cache.IsNotFound(err) {
+		return 0, false, nil
+	}
+	if err != nil {
 		return 0, false, err
 	}
-	return b.now().Sub(ms[len(ms)-1].Finished), true, nil
+	return b.now().Sub(aws.ToTime(out.LastModified)), true, nil
 }
 
 // Problem is one object that failed verification.
 type Problem struct {
 	Key      string `json:"key"`
 	Location string `json:"location"`
-	Reason   string `json:"reason"` // missing, corrupt
+	Reason   string `json:"reason"` // missing, corrupt, unreadable: …
 }
 
-// VerifyReport is what verify found.
+// VerifyReport is what verify found. Archived copies cannot be read
+// without a thaw: they are counted, not checked.
 type VerifyReport struct {
 	Run      string    `json:"run"`
 	Checked  int       `json:"checked"`
+	Archived int       `json:"archived,omitempty"`
 	Bytes    int64     `json:"bytes"`
 	Problems []Problem `json:"problems,omitempty"`
 }
@@ -400,13 +523,18 @@ func (b *Backup) Verify(ctx context.Context, run string) (VerifyReport, error) {
 	}
 	keys := st.Keys()
 	problems := make([]*Problem, len(keys))
+	archived := make([]bool, len(keys))
 	total, err := b.each(ctx, "verify "+run, st, keys, func(ctx context.Context, i int, e Entry) error {
 		sum, err := b.hash(ctx, b.dst, b.dstBucket, e.Location)
 		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case IsArchived(err):
+			archived[i] = true
 		case cache.IsNotFound(err):
 			problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "missing"}
 		case err != nil:
-			return fmt.Errorf("verify %s: %w", e.Key, err)
+			problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "unreadable: " + err.Error()}
 		case sum != e.SHA256:
 			problems[i] = &Problem{Key: e.Key, Location: e.Location, Reason: "corrupt"}
 		}
@@ -415,10 +543,16 @@ func (b *Backup) Verify(ctx context.Context, run string) (VerifyReport, error) {
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	rep := VerifyReport{Run: run, Checked: len(keys), Bytes: total}
-	for _, p := range problems {
-		if p != nil {
+	rep := VerifyReport{Run: run, Bytes: total}
+	for i, p := range problems {
+		switch {
+		case archived[i]:
+			rep.Archived++
+		case p != nil:
 			rep.Problems = append(rep.Problems, *p)
+			rep.Checked++
+		default:
+			rep.Checked++
 		}
 	}
 	return rep, nil
@@ -460,7 +594,7 @@ func (b *Backup) State(ctx context.Context, run string) (State, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return compose(c), c[len(c)-1].Run, nil
+	return compose(c, nil), c[len(c)-1].Run, nil
 }
 
 // RestoreReport is what a restore did.
@@ -470,6 +604,10 @@ type RestoreReport struct {
 	Unchanged int      `json:"unchanged"`
 	KeptNewer []string `json:"keptNewer,omitempty"`
 	Bytes     int64    `json:"bytes"`
+	// Thawing copies are in the archive class: a thaw was requested (or is
+	// under way); run the restore again once it is done (ThawHint).
+	Thawing  int    `json:"thawing,omitempty"`
+	ThawHint string `json:"thawHint,omitempty"`
 }
 
 // Restore rebuilds bucket (under prefix) as of run: every object of that
@@ -482,7 +620,7 @@ func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwr
 		return RestoreReport{}, err
 	}
 	type outcome struct {
-		restored, newer bool
+		restored, newer, thawing bool
 	}
 	keys := st.Keys()
 	outcomes := make([]outcome, len(keys))
@@ -497,8 +635,22 @@ func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwr
 			if err != nil {
 				return fmt.Errorf("restore %s: backup copy: %w", e.Key, err)
 			}
+			if head.StorageClass != "" && head.StorageClass != types.StorageClassStandard && !thawed(head.Restore) {
+				if err := b.thaw(ctx, e.Location); err != nil {
+					return fmt.Errorf("restore %s: thaw: %w", e.Key, err)
+				}
+				outcomes[i].thawing = true
+				return nil
+			}
 			if _, _, err := b.copy(ctx, b.src, b.dstBucket, e.Location, aws.ToString(head.ETag), e.Size, bucket, target); err != nil {
-				return fmt.Errorf("restore %s: %w", e.Key, err)
+				if !IsArchived(err) {
+					return fmt.Errorf("restore %s: %w", e.Key, err)
+				}
+				if err := b.thaw(ctx, e.Location); err != nil {
+					return fmt.Errorf("restore %s: thaw: %w", e.Key, err)
+				}
+				outcomes[i].thawing = true
+				return nil
 			}
 			outcomes[i].restored = true
 		}
@@ -511,6 +663,8 @@ func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwr
 	rep := RestoreReport{Run: run}
 	for i, o := range outcomes {
 		switch {
+		case o.thawing:
+			rep.Thawing++
 		case o.restored:
 			rep.Restored++
 			rep.Bytes += st[keys[i]].Size
@@ -520,7 +674,43 @@ func (b *Backup) Restore(ctx context.Context, run, bucket, prefix string, overwr
 			rep.Unchanged++
 		}
 	}
+	if rep.Thawing > 0 {
+		rep.ThawHint = fmt.Sprintf("%d copies are being brought back from the archive (%s tier: %s); run this restore again then", rep.Thawing, b.o.ThawTier, thawTime[b.o.ThawTier])
+	}
 	return rep, nil
+}
+
+// thawTime is how long each retrieval tier takes from S3 Glacier Flexible
+// Retrieval: https://docs.aws.amazon.com/AmazonS3/latest/userguide/restoring-objects-retrieval-options.html
+var thawTime = map[types.Tier]string{
+	types.TierExpedited: "1 to 5 minutes", types.TierStandard: "3 to 5 hours", types.TierBulk: "5 to 12 hours",
+}
+
+// thaw asks S3 to bring an archived copy back for ThawDays; a thaw
+// already under way is fine.
+func (b *Backup) thaw(ctx context.Context, key string) error {
+	_, err := b.dst.RestoreObject(ctx, &s3.RestoreObjectInput{
+		Bucket: &b.dstBucket, Key: &key,
+		RestoreRequest: &types.RestoreRequest{Days: aws.Int32(b.o.ThawDays), GlacierJobParameters: &types.GlacierJobParameters{Tier: b.o.ThawTier}},
+	})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "RestoreAlreadyInProgress" {
+		return nil
+	}
+	return err
+}
+
+// thawed reads a HEAD's x-amz-restore: a finished thaw says
+// ongoing-request="false".
+func thawed(restore *string) bool {
+	return restore != nil && strings.Contains(*restore, `ongoing-request="false"`)
+}
+
+// IsArchived reports whether S3 refused a read because the object is in an
+// archive class and not thawed (InvalidObjectState).
+func IsArchived(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidObjectState"
 }
 
 // compare tells whether bucket/key already holds e's content, and whether

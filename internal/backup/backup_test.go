@@ -214,7 +214,7 @@ func TestRPO(t *testing.T) {
 	if m.Kind != backup.Incremental || len(m.Objects) != 1 || m.Objects[0].Key != "diagrams/latest.json" {
 		t.Fatalf("incremental: %s with %+v", m.Kind, m.Objects)
 	}
-	runs, err := b.List(ctx)
+	runs, err := b.List(ctx, false)
 	if err != nil || len(runs) != 2 || runs[0].Kind != backup.Full {
 		t.Fatalf("list: %+v, %v", runs, err)
 	}
@@ -282,7 +282,7 @@ func TestServerStopsMidRun(t *testing.T) {
 		t.Fatal("a run with the server stopped midway succeeded")
 	}
 	e.srv.Restart(t)
-	runs, err := b.List(ctx)
+	runs, err := b.List(ctx, false)
 	if err != nil || len(runs) != 1 || runs[0].Run != first.Run {
 		t.Fatalf("after the failed run: %+v, %v; want only %s", runs, err, first.Run)
 	}
@@ -309,7 +309,7 @@ func TestMultipartCopy(t *testing.T) {
 	big := bytes.Repeat([]byte("0123456789abcdef"), (12<<20)/16)
 	e.put(t, "renders/big.png", big)
 	e.put(t, "renders/small.svg", []byte("<svg/>"))
-	b := e.backup(backup.Options{MultipartThreshold: 6 << 20, PartSize: 5 << 20})
+	b := e.backup(backup.Options{MultipartThreshold: 6 << 20, PartSize: 5 << 20, Prefixes: []string{"renders/"}})
 	m, err := b.Run(ctx, backup.Full)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,8 @@ type Event struct {
 	Action string `json:"action"`
 	Kind   string `json:"kind,omitempty"`
 	Run    string `json:"run,omitempty"`
+	// Details: list reads every manifest for its counts.
+	Details bool `json:"details,omitempty"`
 }
 
 // Outcome answers an Event.
@@ -89,7 +91,7 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 		out.Action, out.Manifest = "backup", &rs
 		rep.log.LogAttrs(ctx, slog.LevelInfo, "backup completed", append(rep.emf.Attrs(b.now(), []string{"backup"}, values...), slog.Any("run", rs))...)
 	case "list":
-		runs, err := b.List(ctx)
+		runs, err := b.List(ctx, ev.Details)
 		if err != nil {
 			return out, err
 		}
@@ -114,13 +116,13 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 // Command is the command line, the guide's backup-restore.sh verbs:
 //
 //	backup run [--full]
-//	backup list
+//	backup list [--details]
 //	backup verify [RUN]
 //	backup restore RUN --to BUCKET[/PREFIX] [--overwrite]
 //
 // It returns the exit status: non-zero on any failure.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Backup) int {
-	usage := "usage: backup run [--full] | list | verify [RUN] | restore RUN --to BUCKET[/PREFIX] [--overwrite]"
+	usage := "usage: backup run [--full] | list [--details] | verify [RUN] | restore RUN --to BUCKET[/PREFIX] [--overwrite]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -131,6 +133,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Ba
 	to := fs.String("to", "", "restore into BUCKET or BUCKET/PREFIX")
 	overwrite := fs.Bool("overwrite", false, "replace objects newer than the backup")
 	asJSON := fs.Bool("json", false, "print JSON")
+	details := fs.Bool("details", false, "list: read every manifest for its counts")
 	verb, rest := args[0], args[1:]
 	var positional []string
 	for len(rest) > 0 {
@@ -163,7 +166,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Ba
 		}
 		fmt.Fprintf(stdout, "%s: %d objects, %.1f MB copied, %d deletions recorded\n", m.Run, len(m.Objects), float64(m.Bytes)/1e6, len(m.Deleted))
 	case "list":
-		runs, err := b.List(ctx)
+		runs, err := b.List(ctx, *details)
 		if err != nil {
 			return fail(err)
 		}

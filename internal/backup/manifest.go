@@ -9,6 +9,7 @@ package backup
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -62,7 +63,16 @@ type Manifest struct {
 const (
 	manifestPrefix = "manifests/"
 	runPrefix      = "runs/"
+	indexKey       = "index/latest.json"
 )
+
+// kindOf reads a run's kind from its id.
+func kindOf(run string) Kind {
+	if strings.HasSuffix(run, "-"+string(Full)) {
+		return Full
+	}
+	return Incremental
+}
 
 func manifestKey(run string) string { return manifestPrefix + run + ".json" }
 
@@ -78,9 +88,13 @@ func runID(t time.Time, k Kind) string {
 // State is the source bucket as of a run: every object, by key.
 type State map[string]Entry
 
-// compose applies manifests in order (a full resets the state).
-func compose(ms []Manifest) State {
-	st := State{}
+// compose applies manifests in order to st (a full resets it); st may be
+// nil.
+func compose(ms []Manifest, st State) State {
+	st = maps.Clone(st)
+	if st == nil {
+		st = State{}
+	}
 	for _, m := range ms {
 		if m.Kind == Full {
 			st = State{}

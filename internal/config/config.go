@@ -52,6 +52,10 @@ const (
 	EnvProbeTimeout     = "PROBE_TIMEOUT"
 	EnvLatencyBudget    = "LATENCY_BUDGET"
 	EnvOriginSecret     = "ORIGIN_SECRET"
+	EnvBackupPrefixes   = "BACKUP_PREFIXES"
+	EnvBackupRetention  = "BACKUP_RETENTION"
+	EnvBackupLockMode   = "BACKUP_LOCK_MODE"
+	EnvBackupThawTier   = "BACKUP_THAW_TIER"
 )
 
 // OriginHeader carries the secret CloudFront adds to every request it
@@ -291,7 +295,14 @@ type Backup struct {
 	BackupBucket string
 	// BackupRegion is the backup bucket's region (the standby's), when it
 	// differs from AWS_REGION.
-	BackupRegion     string
+	BackupRegion string
+	// Prefixes are what is backed up (default diagrams/).
+	Prefixes []string
+	// Retention and LockMode are the Object Lock of every backup copy
+	// (0: none); ThawTier the archive retrieval tier of restores.
+	Retention        time.Duration
+	LockMode         string
+	ThawTier         string
 	Concurrency      int
 	S3ForcePathStyle bool
 	LogLevel         slog.Level
@@ -318,6 +329,26 @@ func LoadBackup(getenv func(string) string) (Backup, error) {
 		errs = append(errs, fmt.Errorf("%s and %s must differ", EnvSourceBucket, EnvBackupBucket))
 	}
 	c.Concurrency = size(getenv, EnvBackupWorkers, 16, &errs)
+	c.Prefixes = []string{"diagrams/"}
+	if v := strings.TrimSpace(getenv(EnvBackupPrefixes)); v != "" {
+		c.Prefixes = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" || strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
+				errs = append(errs, fmt.Errorf("%s: %q is not a prefix such as diagrams/", EnvBackupPrefixes, p))
+				continue
+			}
+			c.Prefixes = append(c.Prefixes, p)
+		}
+	}
+	c.Retention = durationOrZero(getenv, EnvBackupRetention, 0, &errs)
+	c.LockMode = strings.ToUpper(or(getenv(EnvBackupLockMode), "GOVERNANCE"))
+	if c.LockMode != "GOVERNANCE" && c.LockMode != "COMPLIANCE" {
+		errs = append(errs, fmt.Errorf("%s: %q is not GOVERNANCE or COMPLIANCE", EnvBackupLockMode, c.LockMode))
+	}
+	c.ThawTier = or(getenv(EnvBackupThawTier), "Standard")
+	if c.ThawTier != "Standard" && c.ThawTier != "Bulk" && c.ThawTier != "Expedited" {
+		errs = append(errs, fmt.Errorf("%s: %q is not Standard, Bulk or Expedited", EnvBackupThawTier, c.ThawTier))
+	}
 	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
 	c.LogLevel = level(getenv, &errs)
 	if len(errs) > 0 {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -106,6 +107,12 @@ func (s *Server) start() error {
 	}
 	s.Stop()
 	return fmt.Errorf("s3test: versitygw not listening on %s", s.addr)
+}
+
+// Path is where the server keeps an object on disk (versitygw's posix
+// backend: <dir>/<bucket>/<key>), for tests that damage it underneath.
+func (s *Server) Path(bucket, key string) string {
+	return filepath.Join(s.dir, bucket, filepath.FromSlash(key))
 }
 
 // Config is an AWS configuration for the server, built the way production

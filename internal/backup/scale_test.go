@@ -1,0 +1,254 @@
+package backup_test
+
+import (
+	"context"
+	"os"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/umlimages/umlimages/internal/backup"
+)
+
+// front is a proxy in front of versitygw: it counts requests, and hook
+// may answer one itself (true) instead of passing it on.
+type front struct {
+	*httptest.Server
+	requests atomic.Int64
+	hook     func(w http.ResponseWriter, r *http.Request) bool
+}
+
+func newFront(t *testing.T, e *env, hook func(w http.ResponseWriter, r *http.Request) bool) (*front, *s3.Client) {
+	t.Helper()
+	target, _ := url.Parse(e.srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	f := &front{hook: hook}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.requests.Add(1)
+		if f.hook != nil && f.hook(w, r) {
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.Close)
+	client := s3.NewFromConfig(e.srv.Config(t), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(f.URL)
+		o.UsePathStyle = true
+	})
+	return f, client
+}
+
+// TestRunCostDoesNotGrowWithHistory: with nothing changed, an incremental
+// run makes as many S3 requests after 100 earlier runs as after 1 (it
+// reads the index, not the manifests), and so do list and the backup age.
+func TestRunCostDoesNotGrowWithHistory(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.fill(t, "diagrams/", 50, 11)
+	f, client := newFront(t, e, nil)
+	b := backup.New(client, e.data, client, e.vault, backup.Options{})
+	if _, err := b.Run(ctx, backup.Full); err != nil {
+		t.Fatal(err)
+	}
+	cost := func(what string, fn func() error) int64 {
+		before := f.requests.Load()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return f.requests.Load() - before
+	}
+	incremental := func() error { _, err := b.Run(ctx, backup.Incremental); return err }
+	age := func() error { _, _, err := b.NewestAge(ctx); return err }
+	list := func() error { _, err := b.List(ctx, false); return err }
+	counts := map[int][3]int64{}
+	for run := 1; run <= 101; run++ {
+		n := cost("incremental", incremental)
+		if run == 1 || run == 10 || run == 101 {
+			counts[run] = [3]int64{n, cost("age", age), cost("list", list)}
+		}
+	}
+	t.Logf("S3 requests (incremental, age, list) after 1, 10, 100 earlier incrementals: %v %v %v", counts[1], counts[10], counts[101])
+	for _, run := range []int{10, 101} {
+		if counts[run] != counts[1] {
+			t.Errorf("after %d runs: %v requests, after 1: %v", run, counts[run], counts[1])
+		}
+	}
+}
+
+// glacier stands in front of versitygw for S3's archive classes: every
+// copy under runs/ is archived. A GET or a copy from it answers
+// InvalidObjectState the way S3 does; a HEAD shows the storage class and,
+// once thawed, x-amz-restore; RestoreObject starts a thaw, which finish()
+// completes.
+type glacier struct {
+	mu       sync.Mutex
+	thawing  map[string]bool
+	thawed   map[string]bool
+	restores int
+}
+
+func (g *glacier) finish() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k := range g.thawing {
+		g.thawed[k] = true
+	}
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+const invalidObjectState = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidObjectState</Code><Message>The operation is not valid for the object's storage class</Message><StorageClass>GLACIER</StorageClass><RequestId>GLACIERSTANDIN</RequestId><HostId>standin</HostId></Error>`
+
+func (g *glacier) hook(vault string) func(w http.ResponseWriter, r *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if source := r.Header.Get("X-Amz-Copy-Source"); source != "" {
+			src, _ := url.PathUnescape(source)
+			key, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(src, "/"), vault+"/"), "?")
+			if !strings.HasPrefix(src, vault+"/runs/") && !strings.HasPrefix(src, "/"+vault+"/runs/") || g.thawed[key] {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, invalidObjectState)
+			return true
+		}
+		if !strings.HasPrefix(r.URL.Path, "/"+vault+"/runs/") {
+			return false
+		}
+		key := strings.TrimPrefix(r.URL.Path, "/"+vault+"/")
+		switch {
+		case r.Method == http.MethodPost && r.URL.Query().Has("restore"):
+			g.restores++
+			if g.thawing[key] && !g.thawed[key] {
+				w.WriteHeader(http.StatusConflict)
+				fmt.Fprint(w, `<Error><Code>RestoreAlreadyInProgress</Code><Message>Object restore is already in progress</Message></Error>`)
+				return true
+			}
+			g.thawing[key] = true
+			w.WriteHeader(http.StatusAccepted)
+			return true
+		case g.thawed[key]:
+			if r.Method == http.MethodHead {
+				w.Header().Set("X-Amz-Restore", fmt.Sprintf(`ongoing-request="false", expiry-date="%s"`, time.Now().Add(7*24*time.Hour).UTC().Format(http.TimeFormat)))
+				w.Header().Set("X-Amz-Storage-Class", "GLACIER")
+			}
+			return false
+		case r.Method == http.MethodHead:
+			w.Header().Set("X-Amz-Storage-Class", "GLACIER")
+			if g.thawing[key] {
+				w.Header().Set("X-Amz-Restore", `ongoing-request="true"`)
+			}
+			return false
+		case r.Method == http.MethodGet:
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, invalidObjectState)
+			return true
+		}
+		return false
+	}
+}
+
+// TestArchivedBackups: with every copy in the archive class (day 31 on),
+// an incremental run, list and verify work; a restore asks for thaws and
+// says when to come back instead of failing, and once thawed restores
+// byte for byte.
+func TestArchivedBackups(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.fill(t, "diagrams/", 40, 12)
+	if _, err := e.backup(backup.Options{}).Run(ctx, backup.Full); err != nil {
+		t.Fatal(err)
+	}
+	g := &glacier{thawing: map[string]bool{}, thawed: map[string]bool{}}
+	_, client := newFront(t, e, g.hook(e.vault))
+	b := backup.New(client, e.data, client, e.vault, backup.Options{ThawTier: "Bulk"})
+	e.put(t, "diagrams/new.json", []byte(`{"after":"archive"}`))
+	if m, err := b.Run(ctx, backup.Incremental); err != nil || len(m.Objects) != 1 {
+		t.Fatalf("incremental over an archive: %+v, %v", m, err)
+	}
+	if runs, err := b.List(ctx, true); err != nil || len(runs) != 2 {
+		t.Fatalf("list: %+v, %v", runs, err)
+	}
+	if _, ok, err := b.NewestAge(ctx); err != nil || !ok {
+		t.Fatalf("age: %v, %v", ok, err)
+	}
+	v, err := b.Verify(ctx, "")
+	if err != nil || v.Archived != 41 || len(v.Problems) != 0 {
+		t.Fatalf("verify over an archive: %+v, %v", v, err)
+	}
+	want := e.snapshot(t, e.data)
+	e.wipe(t, e.data)
+	rep, err := b.Restore(ctx, "", e.data, "", false)
+	if err != nil || rep.Thawing != 41 || rep.Restored != 0 || !strings.Contains(rep.ThawHint, "Bulk tier") {
+		t.Fatalf("restore from the archive: %+v, %v", rep, err)
+	}
+	if again, err := b.Restore(ctx, "", e.data, "", false); err != nil || again.Thawing != 41 {
+		t.Fatalf("restore while thawing: %+v, %v", again, err)
+	}
+	g.finish()
+	rep, err = b.Restore(ctx, "", e.data, "", false)
+	if err != nil || rep.Restored != 41 || rep.Thawing != 0 {
+		t.Fatalf("restore once thawed: %+v, %v", rep, err)
+	}
+	equal(t, e.snapshot(t, e.data), want)
+}
+
+// TestVerifyNamesEveryDamagedObject: bytes rotted on the server's disk
+// (under its feet, not through the API) and a copy gone are each named;
+// verify does not stop at the first.
+func TestVerifyNamesEveryDamagedObject(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.fill(t, "diagrams/", 30, 13)
+	b := e.backup(backup.Options{})
+	m, err := b.Run(ctx, backup.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotted []string
+	for _, o := range m.Objects {
+		if o.Size > 100 && len(rotted) < 3 {
+			path := e.srv.Path(e.vault, o.Location)
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[len(raw)/2] ^= 0xff
+			if err := os.WriteFile(path, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rotted = append(rotted, o.Key)
+		}
+	}
+	gone := m.Objects[len(m.Objects)-1]
+	e.del(t, e.vault, gone.Location)
+	rep, err := b.Verify(ctx, "")
+	if err != nil {
+		t.Fatalf("verify stopped: %v", err)
+	}
+	named := map[string]string{}
+	for _, p := range rep.Problems {
+		named[p.Key] = p.Reason
+	}
+	for _, k := range rotted {
+		if r := named[k]; r != "corrupt" && !strings.HasPrefix(r, "unreadable") {
+			t.Errorf("%s rotted on disk, reported %q", k, r)
+		}
+	}
+	if named[gone.Key] != "missing" || len(rep.Problems) != len(rotted)+1 || rep.Checked != 30 {
+		t.Errorf("report: %+v", rep)
+	}
+}
