@@ -2,12 +2,12 @@ package backup_test
 
 import (
 	"context"
-	"os"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
