@@ -19,22 +19,102 @@ func TestBuckets(t *testing.T) {
 	}
 }
 
-// TestBackupBucket: in the standby region, versioned, 30 days standard then
-// archive, expiry at 7 years.
+// TestBackupBucket: in the standby region, versioned, under Object Lock;
+// only the copies (runs/) go to the archive class, after 30 days;
+// manifests and the index stay standard; everything expires at 7 years.
 func TestBackupBucket(t *testing.T) {
-	tpl := stack(t, "UmlImages-prod-Standby")
-	found := false
-	for _, b := range tpl.ofType("AWS::S3::Bucket") {
-		if js(b.Properties["LifecycleConfiguration"]) == "null" || b.Properties["VersioningConfiguration"] == nil {
-			continue
-		}
-		if s := js(b.Properties["LifecycleConfiguration"]); strings.Contains(s, `"StorageClass":"GLACIER","TransitionInDays":30`) && strings.Contains(s, `"ExpirationInDays":2557`) {
+	for _, env := range environments() {
+		tpl := stack(t, "UmlImages-"+env+"-Standby")
+		found := false
+		for id, b := range tpl.ofType("AWS::S3::Bucket") {
+			if !strings.HasPrefix(id, "BackupBucket") {
+				continue
+			}
 			found = true
+			if b.Properties["ObjectLockEnabled"] != true {
+				t.Errorf("%s: the backup bucket has no Object Lock", tpl.Name)
+			}
 			has(t, "backup bucket", b.Properties, `"Status":"Enabled"`)
+			var lc struct {
+				Rules []map[string]any `json:"Rules"`
+			}
+			decode(t, b.Properties["LifecycleConfiguration"], &lc)
+			prefixes := map[string]bool{}
+			for _, r := range lc.Rules {
+				prefix, _ := r["Prefix"].(string)
+				prefixes[prefix] = true
+				archives := r["Transitions"] != nil || r["NoncurrentVersionTransitions"] != nil
+				if archives && prefix != "runs/" {
+					t.Errorf("%s: rule %v archives %q; only copies (runs/) may leave the standard class", tpl.Name, r["Id"], prefix)
+				}
+				if prefix == "runs/" && !strings.Contains(js(r), `"StorageClass":"GLACIER","TransitionInDays":30`) {
+					t.Errorf("%s: copies are not archived after 30 days: %s", tpl.Name, js(r))
+				}
+				if d, ok := r["ExpirationInDays"].(float64); ok && d != 2557 || prefix != "index/" && r["ExpirationInDays"] == nil {
+					t.Errorf("%s: rule %v expires after %v days, want 7 years", tpl.Name, r["Id"], r["ExpirationInDays"])
+				}
+			}
+			for _, p := range []string{"runs/", "manifests/", "index/"} {
+				if !prefixes[p] {
+					t.Errorf("%s: no lifecycle rule for %s", tpl.Name, p)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no backup bucket", tpl.Name)
 		}
 	}
-	if !found {
-		t.Error("no versioned backup bucket archiving after 30 days and expiring after 7 years")
+}
+
+// TestRendersExpire: the data bucket's renders/ expire (a year by
+// default); saved diagrams do not.
+func TestRendersExpire(t *testing.T) {
+	for _, env := range environments() {
+		for _, part := range []string{"Primary", "Standby"} {
+			tpl := stack(t, "UmlImages-"+env+"-"+part)
+			for id, b := range tpl.ofType("AWS::S3::Bucket") {
+				if !strings.HasPrefix(id, "DataCache") {
+					continue
+				}
+				lc := js(b.Properties["LifecycleConfiguration"])
+				if !strings.Contains(lc, `"ExpirationInDays":365,"Id":"renders-expire","Prefix":"renders/"`) {
+					t.Errorf("%s: renders/ do not expire after 365 days: %s", tpl.Name, lc)
+				}
+				if strings.Contains(lc, `"Prefix":"diagrams/"`) {
+					t.Errorf("%s: a lifecycle rule on saved diagrams: %s", tpl.Name, lc)
+				}
+			}
+		}
+	}
+}
+
+// TestBackupCannotDelete: the backup role reads and writes backups, locks
+// what it writes and thaws archived copies; it cannot delete, bypass or
+// change a lock, or change the lifecycle.
+func TestBackupCannotDelete(t *testing.T) {
+	for _, env := range environments() {
+		tpl := stack(t, "UmlImages-"+env+"-Primary")
+		found := false
+		for id, p := range tpl.ofType("AWS::IAM::Policy") {
+			if !strings.HasPrefix(id, "Backup") || !strings.Contains(id, "FunctionServiceRole") {
+				continue
+			}
+			found = true
+			doc := js(p.Properties["PolicyDocument"])
+			for _, bad := range []string{"s3:Delete", "s3:BypassGovernanceRetention", "s3:PutLifecycle", "s3:PutBucketObjectLock", "s3:*", "s3:PutObjectLegalHold"} {
+				if strings.Contains(doc, bad) {
+					t.Errorf("%s %s: the backup role has %s", tpl.Name, id, bad)
+				}
+			}
+			for _, want := range []string{"s3:PutObjectRetention", "s3:RestoreObject", "s3:PutObject", "s3:GetObject"} {
+				if !strings.Contains(doc, want) {
+					t.Errorf("%s %s: the backup role lacks %s", tpl.Name, id, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no backup role policy", tpl.Name)
+		}
 	}
 }
 

@@ -40,6 +40,19 @@ type Env struct {
 	UIAPIBaseURL string
 	// Retain keeps data buckets when the stack is deleted.
 	Retain bool
+	// RenderExpiryDays is how long renders stay in the data bucket (0:
+	// 365 days).
+	RenderExpiryDays int
+	// BackupLockMode is the backups' Object Lock mode: GOVERNANCE (0
+	// value) or COMPLIANCE (not even the account's root can shorten it).
+	BackupLockMode string
+}
+
+func (e Env) renderExpiryDays() int {
+	if e.RenderExpiryDays == 0 {
+		return 365
+	}
+	return e.RenderExpiryDays
 }
 
 // Environments is the one table of environments, with defaults only: no

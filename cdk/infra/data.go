@@ -51,38 +51,52 @@ func NewData(scope constructs.Construct, id string, e Env) *Data {
 		ServerAccessLogsPrefix: jsii.String("cache/"),
 		RemovalPolicy:          removal(e),
 		AutoDeleteObjects:      jsii.Bool(!e.Retain),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30)),
-		}},
+		LifecycleRules: &[]*awss3.LifecycleRule{
+			{Id: jsii.String("old-versions"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))},
+			// Renders are derived: CloudFront's immutable copies outlive
+			// them, and a miss renders again.
+			{Id: jsii.String("renders-expire"), Prefix: jsii.String("renders/"), Expiration: awscdk.Duration_Days(jsii.Number(float64(e.renderExpiryDays())))},
+		},
 	})
 	return &Data{Construct: c, Cache: cache, Logs: logs}
 }
 
+// BackupRetentionDays is how long backups are kept and locked: 7 years.
+const BackupRetentionDays = 2557
+
 // NewBackupBucket builds the backup bucket (in the standby region):
-// versioned; 30 days in standard storage, then archive; expiry at 7 years.
+// versioned, with S3 Object Lock (the backup locks each copy and manifest
+// it writes for 7 years; nothing can delete or rewrite them before). The
+// lifecycle follows the layout: copies (runs/) go to the archive class
+// after 30 days; manifests and the index (manifests/, index/) stay in the
+// standard class, so runs, list and verify never read an archived object;
+// everything expires at 7 years, old versions of the index after a day.
 // Its name is generated (the primary learns it through a cross-region
 // reference), so an environment can be created again after a destroy.
 func NewBackupBucket(scope constructs.Construct, id string, e Env, logs awss3.IBucket) awss3.Bucket {
+	keep := awscdk.Duration_Days(jsii.Number(BackupRetentionDays))
 	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
 		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:             jsii.Bool(true),
 		Encryption:             awss3.BucketEncryption_S3_MANAGED,
 		Versioned:              jsii.Bool(true),
+		ObjectLockEnabled:      jsii.Bool(true),
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("backup/"),
 		RemovalPolicy:          removal(e),
 		AutoDeleteObjects:      jsii.Bool(!e.Retain),
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id: jsii.String("archive-after-30-days-expire-after-7-years"),
-			Transitions: &[]*awss3.Transition{{
-				StorageClass: awss3.StorageClass_GLACIER(), TransitionAfter: awscdk.Duration_Days(jsii.Number(30)),
-			}},
-			Expiration: awscdk.Duration_Days(jsii.Number(2557)),
-			NoncurrentVersionTransitions: &[]*awss3.NoncurrentVersionTransition{{
-				StorageClass: awss3.StorageClass_GLACIER(), TransitionAfter: awscdk.Duration_Days(jsii.Number(30)),
-			}},
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(2557)),
-		}},
+		LifecycleRules: &[]*awss3.LifecycleRule{
+			{
+				Id: jsii.String("copies-archive-after-30-days-expire-after-7-years"), Prefix: jsii.String("runs/"),
+				Transitions: &[]*awss3.Transition{{StorageClass: awss3.StorageClass_GLACIER(), TransitionAfter: awscdk.Duration_Days(jsii.Number(30))}},
+				NoncurrentVersionTransitions: &[]*awss3.NoncurrentVersionTransition{{
+					StorageClass: awss3.StorageClass_GLACIER(), TransitionAfter: awscdk.Duration_Days(jsii.Number(30)),
+				}},
+				Expiration: keep, NoncurrentVersionExpiration: keep,
+			},
+			{Id: jsii.String("manifests-expire-after-7-years"), Prefix: jsii.String("manifests/"), Expiration: keep, NoncurrentVersionExpiration: keep},
+			{Id: jsii.String("old-index-versions"), Prefix: jsii.String("index/"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
+		},
 	})
 }
 

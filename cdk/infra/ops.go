@@ -253,13 +253,25 @@ func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
 		Name: "backup", BuildDir: p.BuildDir, Async: true, Reserved: 1,
 		Timeout: awscdk.Duration_Minutes(jsii.Number(15)), MemoryMB: 512,
 		Environment: map[string]string{
-			config.EnvSourceBucket: *p.Data.Cache.BucketName(),
-			config.EnvBackupBucket: *p.Backups.BucketName(),
-			config.EnvBackupRegion: p.Env.StandbyRegion,
+			config.EnvSourceBucket:    *p.Data.Cache.BucketName(),
+			config.EnvBackupBucket:    *p.Backups.BucketName(),
+			config.EnvBackupRegion:    p.Env.StandbyRegion,
+			config.EnvBackupRetention: fmt.Sprintf("%dh", BackupRetentionDays*24),
+			config.EnvBackupLockMode:  or(p.Env.BackupLockMode, "GOVERNANCE"),
 		},
 	})
 	p.Data.Cache.GrantRead(fn.Fn, nil)
-	p.Backups.GrantReadWrite(fn.Fn, nil)
+	// Write and read backups, lock what it writes, thaw archived copies:
+	// never delete, never bypass or change a lock or the lifecycle.
+	fn.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"),
+		Resources: jsii.Strings(*p.Backups.BucketArn()),
+	}))
+	fn.Fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "s3:RestoreObject",
+			"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"),
+		Resources: jsii.Strings(*p.Backups.ArnForObjects(jsii.String("*"))),
+	}))
 	schedule(c, "BackupIncremental", awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(5))), fn,
 		map[string]string{"action": "backup", "kind": "incremental"})
 	schedule(c, "BackupFull", awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("0"), Hour: jsii.String("2")}), fn,
@@ -393,4 +405,11 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 // compare it: lower case, no final dot.
 func normalizedRecordName(name string) string {
 	return strings.TrimSuffix(strings.ToLower(name), ".")
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

@@ -252,3 +252,33 @@ func TestVerifyNamesEveryDamagedObject(t *testing.T) {
 		t.Errorf("report: %+v", rep)
 	}
 }
+
+// TestBackupsAreLocked: in a bucket with Object Lock, every copy and
+// manifest a run writes is under retention: deleting one of its versions
+// is refused.
+func TestBackupsAreLocked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	locked := "locked-backup"
+	if _, err := e.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &locked, ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	e.fill(t, "diagrams/", 5, 14)
+	b := backup.New(e.client, e.data, e.client, locked, backup.Options{Retention: time.Hour})
+	m, err := b.Run(ctx, backup.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{m.Objects[0].Location, "manifests/" + m.Run + ".json"} {
+		head, err := e.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &locked, Key: &key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head.ObjectLockMode != "GOVERNANCE" || head.ObjectLockRetainUntilDate == nil || head.ObjectLockRetainUntilDate.Before(time.Now().Add(50*time.Minute)) {
+			t.Errorf("%s: lock %q until %v", key, head.ObjectLockMode, head.ObjectLockRetainUntilDate)
+		}
+		if _, err := e.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &locked, Key: &key, VersionId: head.VersionId}); err == nil {
+			t.Errorf("%s: a locked backup version was deleted", key)
+		}
+	}
+}
