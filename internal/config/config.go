@@ -63,6 +63,11 @@ const (
 // refuses requests without it, and the probes send it.
 const OriginHeader = "X-Origin-Verify"
 
+// ProbeHeader marks the health probe's fresh canaries: the render API
+// renders them and stores nothing (they are not data), answering
+// Cache-Control: no-store.
+const ProbeHeader = "X-UML-Images-Probe"
+
 // OriginHeaders are the headers a probe sends to pass the origin lock
 // (none without a secret).
 func OriginHeaders(secret string) http.Header {

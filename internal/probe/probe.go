@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
@@ -113,7 +114,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	for _, c := range engines {
 		path := "/" + c.Type + "/" + string(c.Format) + "/" + diagram.Encode([]byte(fmt.Sprintf(c.Source, nonce)))
 		jobs = append(jobs, job{Check{Name: "render", Engine: c.Type}, func(ctx context.Context) error {
-			_, err := p.get(ctx, base+path)
+			_, err := p.get(ctx, base+path, config.ProbeHeader, "fresh")
 			return err
 		}})
 		if t.KrokiURL != "" {
@@ -282,11 +283,15 @@ func (p *Prober) cached(ctx context.Context, url string) error {
 	return errors.New("a repeated render was not served from the cache")
 }
 
-// get fetches url; a non-200 is an error carrying the response's message.
-func (p *Prober) get(ctx context.Context, url string) ([]byte, error) {
+// get fetches url, with headers (name, value, …); a non-200 is an error
+// carrying the response's message.
+func (p *Prober) get(ctx context.Context, url string, headers ...string) ([]byte, error) {
 	req, err := p.request(ctx, url)
 	if err != nil {
 		return nil, err
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	req.Header.Set("Accept", "*/*")
 	resp, err := p.http.Do(req)

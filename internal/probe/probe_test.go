@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
@@ -209,5 +211,34 @@ func TestProbePassesTheOriginLock(t *testing.T) {
 	o.Header = config.OriginHeaders("edge-secret")
 	if r := probe.New(&http.Client{}, o).Probe(context.Background(), probe.Target{Name: "locked", URL: s.API.URL}); r.Status != probe.Pass {
 		t.Errorf("with the secret: %s %+v", r.Status, r.Checks)
+	}
+}
+
+// TestCanariesAreNotData: the probe's fresh canaries are rendered but not
+// stored: three runs leave the data bucket as one run leaves it (the
+// cached-path check keeps one stable canary).
+func TestCanariesAreNotData(t *testing.T) {
+	s := stacktest.Start(t, stacktest.Options{})
+	ctx := context.Background()
+	client := s.S3.Client(t)
+	objects := func() int {
+		out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &s.Bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(out.Contents)
+	}
+	p := probe.New(&http.Client{}, probe.Options{Engines: []string{"graphviz", "plantuml"}, Timeout: 30 * time.Second, LatencyBudget: time.Minute})
+	run := func() {
+		if r := p.Probe(ctx, probe.Target{Name: "local", URL: s.API.URL}); r.Status != probe.Pass {
+			t.Fatalf("probe: %s %+v", r.Status, r.Checks)
+		}
+	}
+	run()
+	one := objects()
+	run()
+	run()
+	if three := objects(); three != one || one > 1 {
+		t.Errorf("objects after one probe run: %d, after three: %d; want the one cached canary", one, three)
 	}
 }

@@ -388,7 +388,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 		return
 	}
 	start := h.now()
-	res, err := h.svc.Render(r.Context(), req)
+	fresh := r.Header.Get(config.ProbeHeader) != ""
+	render := h.svc.Render
+	if fresh {
+		render = h.svc.RenderFresh
+	}
+	res, err := render(r.Context(), req)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -401,6 +406,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	hdr.Set("Server-Timing", fmt.Sprintf("%s;dur=%.3f", res.Tier, float64(h.now().Sub(start).Microseconds())/1000))
 	hdr.Set("ETag", etag)
 	hdr.Set("Cache-Control", cacheForever)
+	if fresh {
+		hdr.Set("Cache-Control", "no-store")
+	}
 	if h.o.MaxInlineBytes > 0 && len(res.Body) > h.o.MaxInlineBytes {
 		if !res.Stored {
 			h.fail(w, r, diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.o.MaxInlineBytes))

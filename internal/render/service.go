@@ -128,7 +128,13 @@ func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, erro
 	}
 }
 
-func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, object string) (Result, error) {
+// RenderFresh renders req and keeps nothing, in memory or the store: the
+// health probe's fresh canaries, which are checks, not data.
+func (s *Service) RenderFresh(ctx context.Context, req diagram.Request) (Result, error) {
+	return s.renderOnly(ctx, req, s.Key(req), "")
+}
+
+func (s *Service) renderOnly(ctx context.Context, req diagram.Request, key, object string) (Result, error) {
 	if s.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
@@ -141,15 +147,22 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 	if err != nil {
 		return Result{}, fmt.Errorf("render %s %s: %w", req.Type.Name, req.Format, err)
 	}
-	res := Result{Body: body, ContentType: req.Format.ContentType(), Key: key, Object: object, Tier: FromRenderer}
+	return Result{Body: body, ContentType: req.Format.ContentType(), Key: key, Object: object, Tier: FromRenderer}, nil
+}
+
+func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, object string) (Result, error) {
+	res, err := s.renderOnly(ctx, req, key, object)
+	if err != nil {
+		return Result{}, err
+	}
 	meta := map[string]string{"type": req.Type.Name, "format": string(req.Format), "renderer-version": s.version}
-	switch err := s.store.Create(ctx, object, body, res.ContentType, meta); {
+	switch err := s.store.Create(ctx, object, res.Body, res.ContentType, meta); {
 	case err == nil, errors.Is(err, diagram.ErrExists):
 		res.Stored = true
 	default:
 		s.log.WarnContext(ctx, "cache write failed", "object", object, "error", err)
 	}
-	s.memory.put(key, body, res.ContentType, res.Stored)
+	s.memory.put(key, res.Body, res.ContentType, res.Stored)
 	return res, nil
 }
 
