@@ -74,7 +74,16 @@ type Options struct {
 	// copies back (defaults DefaultThawTier, DefaultThawDays).
 	ThawTier types.Tier
 	ThawDays int32
+	// Margin is the time a run keeps before its context's deadline (the
+	// function's timeout): it starts no copy within it, writes a
+	// checkpoint and leaves the rest to the next invocation (default
+	// DefaultMargin).
+	Margin time.Duration
 }
+
+// DefaultMargin leaves a run time to finish its copies in flight and to
+// write its checkpoint before the Lambda deadline.
+const DefaultMargin = 90 * time.Second
 
 // Backup backs the source bucket up into the backup bucket. The two
 // clients may be in different regions: src is the source's region (reads,
@@ -112,6 +121,9 @@ func New(src *s3.Client, srcBucket string, dst *s3.Client, dstBucket string, o O
 	if o.ThawDays == 0 {
 		o.ThawDays = DefaultThawDays
 	}
+	if o.Margin == 0 {
+		o.Margin = DefaultMargin
+	}
 	return &Backup{src: src, dst: dst, srcBucket: srcBucket, dstBucket: dstBucket, o: o, now: time.Now}
 }
 
@@ -120,10 +132,22 @@ func New(src *s3.Client, srcBucket string, dst *s3.Client, dstBucket string, o O
 // full run yet, it runs full). The manifest is written last, then the
 // index: a run reads the index, one object, never the history, so its cost
 // grows with what changed.
+//
+// A run that reaches its deadline's margin stops starting copies, records
+// what it copied in a checkpoint and returns with Continues set; the next
+// run, of whatever kind, takes the same run up where it stopped (its
+// listing again, its copies never again) and writes the one manifest.
 func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	started := b.now().UTC()
 	prev := State{}
 	base := ""
+	cp, resume, err := b.checkpoint(ctx)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if resume {
+		kind = cp.Kind
+	}
 	if kind == Incremental {
 		idx, ok, err := b.index(ctx)
 		switch {
@@ -136,14 +160,28 @@ func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 		}
 	}
 	m := Manifest{Run: runID(started, kind), Kind: kind, Base: base, Source: b.srcBucket, Started: started}
+	done := map[string]Entry{}
+	if resume {
+		m = cp
+		for _, e := range cp.Objects {
+			done[e.Key] = e
+		}
+		m.Objects, m.Bytes = nil, 0
+	}
 	listed, err := b.list(ctx)
 	if err != nil {
 		return Manifest{}, err
 	}
 	var todo []types.Object
 	var todoBytes int64
+	var carried []*Entry
 	for _, o := range listed {
-		old, ok := prev[aws.ToString(o.Key)]
+		key := aws.ToString(o.Key)
+		if e, ok := done[key]; ok && e.ETag == aws.ToString(o.ETag) {
+			carried = append(carried, &e)
+			continue
+		}
+		old, ok := prev[key]
 		if kind == Full || !ok || old.ETag != aws.ToString(o.ETag) || old.Size != aws.ToInt64(o.Size) {
 			todo = append(todo, o)
 			todoBytes += aws.ToInt64(o.Size)
@@ -152,9 +190,16 @@ func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	b.o.Progress.Start("copy "+m.Run, len(todo), todoBytes)
 	defer b.o.Progress.Done()
 	entries := make([]*Entry, len(todo))
+	launched := make([]bool, len(todo))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.o.Concurrency)
+	stopped := false
 	for i, o := range todo {
+		if b.nearDeadline(ctx) {
+			stopped = true
+			break
+		}
+		launched[i] = true
 		g.Go(func() error {
 			e, err := b.backupObject(gctx, m.Run, o)
 			if err != nil {
@@ -169,6 +214,27 @@ func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	}
 	if err := g.Wait(); err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", m.Run, err)
+	}
+	if stopped {
+		for i, e := range entries {
+			if launched[i] && e != nil {
+				carried = append(carried, e)
+			}
+		}
+		for _, e := range carried {
+			m.Objects = append(m.Objects, *e)
+			m.Bytes += e.Size
+		}
+		if err := b.putCheckpoint(ctx, m); err != nil {
+			return Manifest{}, fmt.Errorf("backup %s: write checkpoint: %w", m.Run, err)
+		}
+		m.Continues = true
+		return m, nil
+	}
+	todo = append(todo, make([]types.Object, len(carried))...)
+	for i, e := range carried {
+		entries = append(entries, e)
+		todo[len(todo)-len(carried)+i] = types.Object{Key: aws.String(e.Key)}
 	}
 	gone := map[string]bool{} // deleted between the listing and the copy
 	for i, e := range entries {
@@ -196,6 +262,11 @@ func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	m.Finished = b.now().UTC()
 	if err := b.putManifest(ctx, m); err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: write manifest: %w", m.Run, err)
+	}
+	if resume {
+		if err := b.putCheckpoint(ctx, Manifest{}); err != nil {
+			return Manifest{}, fmt.Errorf("backup %s: close checkpoint: %w", m.Run, err)
+		}
 	}
 	next := prev
 	if kind == Full {
@@ -370,6 +441,42 @@ func (b *Backup) putManifest(ctx context.Context, m Manifest) error {
 	}
 	in.ObjectLockMode, in.ObjectLockRetainUntilDate = b.lock()
 	_, err = b.dst.PutObject(ctx, in)
+	return err
+}
+
+// nearDeadline: the context's deadline is within the margin.
+func (b *Backup) nearDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < b.o.Margin
+}
+
+// checkpoint reads the run left unfinished, if any (an empty checkpoint is
+// a closed one: the backup role may not delete).
+func (b *Backup) checkpoint(ctx context.Context) (Manifest, bool, error) {
+	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(checkpointKey)})
+	if cache.IsNotFound(err) {
+		return Manifest{}, false, nil
+	}
+	if err != nil {
+		return Manifest{}, false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	defer out.Body.Close()
+	var m Manifest
+	if err := json.NewDecoder(out.Body).Decode(&m); err != nil {
+		return Manifest{}, false, fmt.Errorf("read checkpoint: %w", err)
+	}
+	return m, m.Run != "", nil
+}
+
+func (b *Backup) putCheckpoint(ctx context.Context, m Manifest) error {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &b.dstBucket, Key: aws.String(checkpointKey), Body: bytes.NewReader(body),
+		ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+	})
 	return err
 }
 

@@ -43,6 +43,9 @@ type RunSummary struct {
 	Bytes   int64  `json:"bytes"`
 	Deleted int    `json:"deleted"`
 	Seconds int64  `json:"seconds"`
+	// Continues: the run reached its deadline; the next invocation
+	// finishes it from its checkpoint.
+	Continues bool `json:"continues,omitempty"`
 }
 
 // Reporter writes each run's EMF record: objects and bytes copied,
@@ -87,7 +90,7 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 		if ageErr != nil {
 			rep.log.WarnContext(ctx, "newest backup age unknown", "error", ageErr)
 		}
-		rs := RunSummary{Run: m.Run, Kind: m.Kind, Objects: len(m.Objects), Bytes: m.Bytes, Deleted: len(m.Deleted), Seconds: int64(m.Finished.Sub(m.Started).Seconds())}
+		rs := RunSummary{Run: m.Run, Kind: m.Kind, Objects: len(m.Objects), Bytes: m.Bytes, Deleted: len(m.Deleted), Seconds: int64(m.Finished.Sub(m.Started).Seconds()), Continues: m.Continues}
 		out.Action, out.Manifest = "backup", &rs
 		rep.log.LogAttrs(ctx, slog.LevelInfo, "backup completed", append(rep.emf.Attrs(b.now(), []string{"backup"}, values...), slog.Any("run", rs))...)
 	case "list":
@@ -164,6 +167,10 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Ba
 		if err != nil {
 			return fail(err)
 		}
+		if m.Continues {
+			fmt.Fprintf(stdout, "%s: %d objects copied before the deadline; run again to finish it\n", m.Run, len(m.Objects))
+			return 0
+		}
 		fmt.Fprintf(stdout, "%s: %d objects, %.1f MB copied, %d deletions recorded\n", m.Run, len(m.Objects), float64(m.Bytes)/1e6, len(m.Deleted))
 	case "list":
 		runs, err := b.List(ctx, *details)
@@ -193,6 +200,9 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Ba
 			fmt.Fprintf(stdout, "%s\t%s\t(%s)\n", p.Reason, p.Key, p.Location)
 		}
 		fmt.Fprintf(stdout, "%s: %d objects checked, %d problems\n", v.Run, v.Checked, len(v.Problems))
+		if v.Archived > 0 {
+			fmt.Fprintf(stdout, "%d archived copies not read (a restore thaws them)\n", v.Archived)
+		}
 		if len(v.Problems) > 0 {
 			return 1
 		}

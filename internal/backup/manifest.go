@@ -57,6 +57,9 @@ type Manifest struct {
 	Objects  []Entry   `json:"objects"` // copied by this run
 	Deleted  []string  `json:"deleted,omitempty"`
 	Bytes    int64     `json:"bytes"`
+	// Continues: the run stopped at its deadline with a checkpoint; the
+	// next invocation finishes it (no manifest yet).
+	Continues bool `json:"-"`
 }
 
 // Layout of the backup bucket.
@@ -64,6 +67,7 @@ const (
 	manifestPrefix = "manifests/"
 	runPrefix      = "runs/"
 	indexKey       = "index/latest.json"
+	checkpointKey  = "index/checkpoint.json"
 )
 
 // kindOf reads a run's kind from its id.

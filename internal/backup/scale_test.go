@@ -282,3 +282,54 @@ func TestBackupsAreLocked(t *testing.T) {
 		}
 	}
 }
+
+// slow makes every copy take a while, so a run meets its deadline.
+type slow struct{ d time.Duration }
+
+func (slow) Start(string, int, int64) {}
+func (slow) Done()                    {}
+func (s slow) Add(int, int64)         { time.Sleep(s.d) }
+
+// TestFullRunContinues: a full run that meets its deadline writes a
+// checkpoint instead of a manifest; the next invocation (an incremental
+// one, as the schedule sends) finishes the same run without copying again
+// what was copied, and writes one manifest; the restore is byte for byte.
+func TestFullRunContinues(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.fill(t, "diagrams/", 200, 15)
+	f, client := newFront(t, e, nil)
+	margin := time.Second
+	b := backup.New(client, e.data, client, e.vault, backup.Options{Concurrency: 2, Margin: margin, Progress: slow{20 * time.Millisecond}})
+	dctx, cancel := context.WithTimeout(ctx, margin+300*time.Millisecond)
+	first, err := b.Run(dctx, backup.Full)
+	cancel()
+	if err != nil || !first.Continues || len(first.Objects) == 0 || len(first.Objects) >= 200 {
+		t.Fatalf("the first invocation: continues=%v after %d objects, %v", first.Continues, len(first.Objects), err)
+	}
+	if runs, _ := b.List(ctx, false); len(runs) != 0 {
+		t.Fatalf("a manifest before the run finished: %+v", runs)
+	}
+	copies := func() int64 { return f.requests.Load() }
+	before := copies()
+	rest, err := backup.New(client, e.data, client, e.vault, backup.Options{}).Run(ctx, backup.Incremental)
+	if err != nil || rest.Continues || rest.Kind != backup.Full || rest.Run != first.Run || len(rest.Objects) != 200 {
+		t.Fatalf("the next invocation: %s %s continues=%v with %d objects, %v", rest.Run, rest.Kind, rest.Continues, len(rest.Objects), err)
+	}
+	if n := copies() - before; n > int64(200-len(first.Objects))+10 {
+		t.Errorf("finishing took %d requests for %d objects left: copies were redone", n, 200-len(first.Objects))
+	}
+	if runs, _ := b.List(ctx, false); len(runs) != 1 || runs[0].Run != first.Run {
+		t.Errorf("manifests: %+v, want the one run", runs)
+	}
+	t.Logf("first invocation: %d objects before its deadline; the next: the other %d", len(first.Objects), 200-len(first.Objects))
+	want := e.snapshot(t, e.data)
+	e.wipe(t, e.data)
+	if _, err := b.Restore(ctx, "", e.data, "", false); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, e.snapshot(t, e.data), want)
+	if next, err := b.Run(ctx, backup.Incremental); err != nil || next.Kind != backup.Incremental || next.Continues {
+		t.Errorf("the run after: %+v, %v", next, err)
+	}
+}
