@@ -333,3 +333,4 @@ func TestFullRunContinues(t *testing.T) {
 		t.Errorf("the run after: %+v, %v", next, err)
 	}
 }
+
