@@ -11,7 +11,7 @@ import (
 // path SAM needs.
 func TestEveryFunction(t *testing.T) {
 	for _, env := range environments() {
-		for stackName, want := range map[string]int{"Primary": 3, "Standby": 3} {
+		for stackName, want := range map[string]int{"Primary": 3, "Standby": 4} {
 			tpl := stack(t, "UmlImages-"+env+"-"+stackName)
 			fns := tpl.ours()
 			if len(fns) != want {
@@ -55,7 +55,7 @@ func TestFunctionSettings(t *testing.T) {
 			t.Errorf("%s healthprobe has no dead-letter queue", part)
 		}
 	}
-	for _, name := range []string{"Primary UML Images backup", "Standby UML Images failover"} {
+	for _, name := range []string{"Primary UML Images backup", "Standby UML Images backup", "Standby UML Images failover"} {
 		f, ok := byDesc[name]
 		if !ok {
 			t.Errorf("no %s", name)

@@ -38,9 +38,7 @@ func TestAlarms(t *testing.T) {
 		alarms := tpl.ofType("AWS::CloudWatch::Alarm")
 		want := map[string]float64{"5xx responses over 5 %": 5, "p95 latency over 2 s": 2000, "Kroki CPU over 80 %": 80,
 			"Kroki memory over 90 %": 90, "3 of 3 minutes": 1}
-		if part == "Primary" {
-			want["newest backup is older"] = 900
-		}
+		want["newest backup is older"] = 900
 		found := map[string]bool{}
 		for _, a := range alarms {
 			desc, _ := a.Properties["AlarmDescription"].(string)

@@ -115,3 +115,36 @@ func TestRenderCannotDelete(t *testing.T) {
 		}
 	}
 }
+
+// TestFailoverStateIsItsOwn: the failover reads and writes failover/ of
+// the standby's data bucket, and the render function cannot write there.
+func TestFailoverStateIsItsOwn(t *testing.T) {
+	for _, env := range environments() {
+		tpl := stack(t, "UmlImages-"+env+"-Standby")
+		for id, p := range tpl.ofType("AWS::IAM::Policy") {
+			doc := js(p.Properties["PolicyDocument"])
+			switch {
+			case strings.HasPrefix(id, "FailoverFunction"):
+				if !strings.Contains(doc, `/failover/*"`) || strings.Contains(doc, `s3:DeleteObject`) {
+					t.Errorf("%s %s: %s", tpl.Name, id, doc)
+				}
+			case strings.HasPrefix(id, "ApiRender"):
+				for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+					st := st.(map[string]any)
+					if !strings.Contains(js(st["Action"]), "s3:PutObject") {
+						continue
+					}
+					resources, ok := st["Resource"].([]any)
+					if !ok {
+						resources = []any{st["Resource"]}
+					}
+					for _, r := range resources {
+						if s := js(r); !strings.HasSuffix(s, `/renders/*"]]}`) && !strings.HasSuffix(s, `/diagrams/*"]]}`) {
+							t.Errorf("%s %s: the render function may write to %s", tpl.Name, id, s)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -60,7 +60,8 @@ func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 		Environment: env,
 	})
 	p.Cache.GrantRead(render.Fn, nil)
-	p.Cache.GrantPut(render.Fn, nil)
+	p.Cache.GrantPut(render.Fn, jsii.String("renders/*"))
+	p.Cache.GrantPut(render.Fn, jsii.String("diagrams/*"))
 	p.Network.AllowHTTPS(render.Fn, "the render function")
 	p.Kroki.Service.LoadBalancer().Connections().AllowFrom(render.Fn, awsec2.Port_Tcp(jsii.Number(80)), jsii.String("the render function calls Kroki"))
 	access := newLogGroup(c, "AccessLogs", nil)

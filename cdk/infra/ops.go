@@ -234,19 +234,22 @@ func alarmsOf(as []awscloudwatch.Alarm) *[]interfacesawscloudwatch.IAlarmRef {
 	return &out
 }
 
-// BackupProps configure the backup.
+// BackupProps configure a region's backup.
 type BackupProps struct {
 	Env      Env
 	BuildDir string
-	Data     *Data
+	// Role names the region, and its namespace in the backup bucket.
+	Role string
+	Data *Data
 	// Backups is the backup bucket (in the standby region).
 	Backups awss3.IBucket
 	Ops     *Ops
 }
 
-// NewBackup builds the backup function (in the primary region, next to
-// the data it copies): incremental every 5 minutes (RPO 5 min), full
-// daily at 02:00 UTC; and the alarm on the newest backup's age.
+// NewBackup builds a region's backup function, next to the data it
+// copies (each region's data bucket, so that what is saved in the standby
+// after a failover is backed up too): incremental every 5 minutes (RPO 5
+// min), full daily at 02:00 UTC; and the alarm on the newest backup's age.
 func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	fn := NewFunction(c, "Backup", FunctionProps{
@@ -258,6 +261,7 @@ func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
 			config.EnvBackupRegion:    p.Env.StandbyRegion,
 			config.EnvBackupRetention: fmt.Sprintf("%dh", BackupRetentionDays*24),
 			config.EnvBackupLockMode:  or(p.Env.BackupLockMode, "GOVERNANCE"),
+			config.EnvBackupNamespace: p.Role,
 		},
 	})
 	p.Data.Cache.GrantRead(fn.Fn, nil)
@@ -277,7 +281,7 @@ func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
 	schedule(c, "BackupFull", awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("0"), Hour: jsii.String("2")}), fn,
 		map[string]string{"action": "backup", "kind": "full"})
 	p.Ops.add(c, "BackupAge", p.Ops.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("the newest backup is older than 15 minutes (RPO 5 minutes)"),
+		AlarmDescription: jsii.String(p.Role + ": the newest backup is older than 15 minutes (RPO 5 minutes)"),
 		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(namespace), MetricName: jsii.String("NewestBackupAge"),
 			DimensionsMap: &map[string]*string{"Service": jsii.String("backup")}, Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
@@ -305,14 +309,16 @@ type FailoverProps struct {
 	Ops          *Ops
 	ProbeTargets map[string]string
 	OriginSecret string
-	Logs         awss3.IBucket
+	// State is the standby's data bucket: the state and audit live under
+	// failover/, which its backup covers.
+	State awss3.IBucket
 	// Switch is the DNS the function owns (nil: no domain; it advises).
 	Switch *SwitchProps
 }
 
 // NewFailover builds the failover in the standby region, the one that
-// must act when the primary is lost: its state bucket, the function (one
-// run at a time), the rule from the standby probe's alarm on the primary,
+// must act when the primary is lost: the function (one run at a time,
+// its state in the standby's data bucket), the rule from the standby probe's alarm on the primary,
 // and a deploy-time reconciliation. Without a domain the standby cannot
 // know the primary's address (it deploys first, and execute-api hosts are
 // generated): no alarm starts it there, and it only advises. The weighted origin records belong to
@@ -321,13 +327,8 @@ type FailoverProps struct {
 // deploy never sends traffic back to a failed primary.
 func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Function {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	state := awss3.NewBucket(c, jsii.String("State"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true), Encryption: awss3.BucketEncryption_S3_MANAGED,
-		Versioned: jsii.Bool(true), ServerAccessLogsBucket: p.Logs, ServerAccessLogsPrefix: jsii.String("failover/"),
-		RemovalPolicy: removal(p.Env), AutoDeleteObjects: jsii.Bool(!p.Env.Retain),
-	})
 	env := map[string]string{
-		config.EnvStateBucket:     *state.BucketName(),
+		config.EnvStateBucket:     *p.State.BucketName(),
 		config.EnvTopicARN:        *p.Ops.Critical.TopicArn(),
 		config.EnvPrimaryProbeURL: p.ProbeTargets[primaryRole],
 		config.EnvStandbyProbeURL: p.ProbeTargets[standbyRole],
@@ -344,7 +345,8 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 		Name: "failover", BuildDir: p.BuildDir, Async: true, Reserved: 1,
 		Timeout: awscdk.Duration_Minutes(jsii.Number(5)), MemoryMB: 256, Environment: env,
 	})
-	state.GrantReadWrite(fn.Fn, nil)
+	p.State.GrantRead(fn.Fn, jsii.String("failover/*"))
+	p.State.GrantPut(fn.Fn, jsii.String("failover/*"))
 	p.Ops.Critical.GrantPublish(fn.Fn)
 	if p.Switch != nil {
 		// Only UPSERTs of the origin name's CNAMEs, for every change of a

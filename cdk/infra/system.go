@@ -115,11 +115,12 @@ func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	}
 	primaryOps := NewOps(s.Primary, "Ops", OpsProps{Env: e, BuildDir: paths.BuildDir, Role: primaryRole, API: primary.API, Kroki: primary.Kroki,
 		ProbeTargets: primaryProbes, OriginSecret: secret.Reference(s.Primary)})
-	NewBackup(s.Primary, "Backup", BackupProps{Env: e, BuildDir: paths.BuildDir, Data: primary.Data, Backups: backups, Ops: primaryOps})
+	NewBackup(s.Primary, "Backup", BackupProps{Env: e, BuildDir: paths.BuildDir, Role: primaryRole, Data: primary.Data, Backups: backups, Ops: primaryOps})
 	standbyOps := NewOps(s.Standby, "Ops", OpsProps{Env: e, BuildDir: paths.BuildDir, Role: standbyRole, API: standby.API, Kroki: standby.Kroki,
 		ProbeTargets: standbyProbes, OriginSecret: secret.Reference(s.Standby)})
+	NewBackup(s.Standby, "Backup", BackupProps{Env: e, BuildDir: paths.BuildDir, Role: standbyRole, Data: standby.Data, Backups: backups, Ops: standbyOps})
 	NewFailover(s.Standby, "Failover", FailoverProps{Env: e, BuildDir: paths.BuildDir, Ops: standbyOps, ProbeTargets: standbyProbes,
-		OriginSecret: secret.Reference(s.Standby), Logs: standby.Data.Logs, Switch: sw})
+		OriginSecret: secret.Reference(s.Standby), State: standby.Data.Cache, Switch: sw})
 	awscdk.NewCfnOutput(s.Primary, jsii.String("Url"), &awscdk.CfnOutputProps{
 		Value: jsii.String("https://" + *s.Distribution.DistributionDomainName()), Description: jsii.String("the service's CloudFront URL"),
 	})

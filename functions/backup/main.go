@@ -46,7 +46,7 @@ func main() {
 			o.Region = cfg.BackupRegion
 		}
 	})
-	opts := backup.Options{Concurrency: cfg.Concurrency, Prefixes: cfg.Prefixes, Retention: cfg.Retention,
+	opts := backup.Options{Concurrency: cfg.Concurrency, Prefixes: cfg.Prefixes, Namespace: cfg.Namespace, Retention: cfg.Retention,
 		LockMode: types.ObjectLockMode(cfg.LockMode), ThawTier: types.Tier(cfg.ThawTier)}
 	if cfg.InLambda {
 		b := backup.New(src, cfg.SourceBucket, dst, cfg.BackupBucket, opts)

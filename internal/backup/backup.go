@@ -38,10 +38,11 @@ const (
 	DefaultThawDays = 7
 )
 
-// DefaultPrefixes are what is backed up: saved diagrams, the user data.
-// Renders are left out: they are derived from a diagram and the renderer
-// version, and a miss renders them again.
-var DefaultPrefixes = []string{"diagrams/"}
+// DefaultPrefixes are what is backed up: saved diagrams, the user data,
+// and the failover's state and audit. Renders are left out: they are
+// derived from a diagram and the renderer version, and a miss renders
+// them again.
+var DefaultPrefixes = []string{"diagrams/", "failover/"}
 
 // Progress hears of work as it is done.
 type Progress interface {
@@ -66,6 +67,9 @@ type Options struct {
 	Progress           Progress
 	// Prefixes of the source that are backed up (default DefaultPrefixes).
 	Prefixes []string
+	// Namespace keeps this source's backups apart from another's in the
+	// same backup bucket (each region backs up its own data bucket).
+	Namespace string
 	// Retention locks every copy and manifest for this long (S3 Object
 	// Lock, in LockMode: GOVERNANCE or COMPLIANCE); 0: no lock.
 	Retention time.Duration
@@ -92,6 +96,7 @@ type Backup struct {
 	src, dst             *s3.Client
 	srcBucket, dstBucket string
 	o                    Options
+	keys                 layout
 	now                  func() time.Time
 }
 
@@ -124,7 +129,7 @@ func New(src *s3.Client, srcBucket string, dst *s3.Client, dstBucket string, o O
 	if o.Margin == 0 {
 		o.Margin = DefaultMargin
 	}
-	return &Backup{src: src, dst: dst, srcBucket: srcBucket, dstBucket: dstBucket, o: o, now: time.Now}
+	return &Backup{src: src, dst: dst, srcBucket: srcBucket, dstBucket: dstBucket, o: o, keys: newLayout(o.Namespace), now: time.Now}
 }
 
 // Run backs up: a full run copies every object; an incremental run copies
@@ -308,7 +313,7 @@ func (b *Backup) lock() (types.ObjectLockMode, *time.Time) {
 // copied and recorded.
 func (b *Backup) backupObject(ctx context.Context, run string, o types.Object) (*Entry, error) {
 	key := aws.ToString(o.Key)
-	e := &Entry{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag), LastModified: aws.ToTime(o.LastModified).UTC(), Location: runPrefix + run + "/" + key}
+	e := &Entry{Key: key, Size: aws.ToInt64(o.Size), ETag: aws.ToString(o.ETag), LastModified: aws.ToTime(o.LastModified).UTC(), Location: b.keys.runs + run + "/" + key}
 	for attempt := 0; ; attempt++ {
 		sum, version, err := b.copy(ctx, b.dst, b.srcBucket, key, e.ETag, e.Size, b.dstBucket, e.Location)
 		if err == nil {
@@ -433,7 +438,7 @@ func (b *Backup) putManifest(ctx context.Context, m Manifest) error {
 	if err != nil {
 		return err
 	}
-	key := manifestKey(m.Run)
+	key := b.keys.manifestKey(m.Run)
 	in := &s3.PutObjectInput{
 		Bucket: &b.dstBucket, Key: &key, Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), IfNoneMatch: aws.String("*"),
@@ -453,7 +458,7 @@ func (b *Backup) nearDeadline(ctx context.Context) bool {
 // checkpoint reads the run left unfinished, if any (an empty checkpoint is
 // a closed one: the backup role may not delete).
 func (b *Backup) checkpoint(ctx context.Context) (Manifest, bool, error) {
-	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(checkpointKey)})
+	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(b.keys.checkpoint)})
 	if cache.IsNotFound(err) {
 		return Manifest{}, false, nil
 	}
@@ -474,7 +479,7 @@ func (b *Backup) putCheckpoint(ctx context.Context, m Manifest) error {
 		return err
 	}
 	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: &b.dstBucket, Key: aws.String(checkpointKey), Body: bytes.NewReader(body),
+		Bucket: &b.dstBucket, Key: aws.String(b.keys.checkpoint), Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	})
 	return err
@@ -490,7 +495,7 @@ type Index struct {
 }
 
 func (b *Backup) index(ctx context.Context) (Index, bool, error) {
-	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(indexKey)})
+	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(b.keys.index)})
 	if cache.IsNotFound(err) {
 		return Index{}, false, nil
 	}
@@ -511,7 +516,7 @@ func (b *Backup) putIndex(ctx context.Context, idx Index) error {
 		return err
 	}
 	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: &b.dstBucket, Key: aws.String(indexKey), Body: bytes.NewReader(body),
+		Bucket: &b.dstBucket, Key: aws.String(b.keys.index), Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	})
 	return err
@@ -520,7 +525,7 @@ func (b *Backup) putIndex(ctx context.Context, idx Index) error {
 // manifests reads every manifest, sorted by run.
 func (b *Backup) manifests(ctx context.Context) ([]Manifest, error) {
 	var keys []string
-	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(manifestPrefix)})
+	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(b.keys.manifests)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -538,11 +543,11 @@ func (b *Backup) manifests(ctx context.Context) ([]Manifest, error) {
 		g.Go(func() error {
 			out, err := b.dst.GetObject(gctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: &key})
 			if err != nil {
-				return fmt.Errorf("read manifest %s: %w", runFromManifestKey(key), err)
+				return fmt.Errorf("read manifest %s: %w", b.keys.runFromManifestKey(key), err)
 			}
 			defer out.Body.Close()
 			if err := json.NewDecoder(out.Body).Decode(&ms[i]); err != nil {
-				return fmt.Errorf("read manifest %s: %w", runFromManifestKey(key), err)
+				return fmt.Errorf("read manifest %s: %w", b.keys.runFromManifestKey(key), err)
 			}
 			return nil
 		})
@@ -565,14 +570,14 @@ type Summary struct {
 // each manifest for its counts too.
 func (b *Backup) List(ctx context.Context, details bool) ([]Summary, error) {
 	var out []Summary
-	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(manifestPrefix)})
+	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(b.keys.manifests)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list manifests: %w", err)
 		}
 		for _, o := range page.Contents {
-			run := runFromManifestKey(aws.ToString(o.Key))
+			run := b.keys.runFromManifestKey(aws.ToString(o.Key))
 			out = append(out, Summary{Run: run, Kind: kindOf(run), Finished: aws.ToTime(o.LastModified).UTC()})
 		}
 	}
@@ -594,7 +599,7 @@ func (b *Backup) List(ctx context.Context, details bool) ([]Summary, error) {
 // NewestAge is how long ago the newest run finished (its index was
 // written: one HEAD); ok is false when there is none.
 func (b *Backup) NewestAge(ctx context.Context) (age time.Duration, ok bool, err error) {
-	out, err := b.dst.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.dstBucket, Key: aws.String(indexKey)})
+	out, err := b.dst.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.dstBucket, Key: aws.String(b.keys.index)})
 	if cache.IsNotFound(err) {
 		return 0, false, nil
 	}

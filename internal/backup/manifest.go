@@ -63,12 +63,20 @@ type Manifest struct {
 }
 
 // Layout of the backup bucket.
-const (
-	manifestPrefix = "manifests/"
-	runPrefix      = "runs/"
-	indexKey       = "index/latest.json"
-	checkpointKey  = "index/checkpoint.json"
-)
+// Each part has its top-level folder (what the lifecycle rules match),
+// then the source's namespace, if any: runs/<ns>/<run>/<key>,
+// manifests/<ns>/<run>.json, index/<ns>/latest.json and checkpoint.json.
+type layout struct {
+	manifests, runs, index, checkpoint string
+}
+
+func newLayout(namespace string) layout {
+	ns := ""
+	if namespace != "" {
+		ns = strings.Trim(namespace, "/") + "/"
+	}
+	return layout{manifests: "manifests/" + ns, runs: "runs/" + ns, index: "index/" + ns + "latest.json", checkpoint: "index/" + ns + "checkpoint.json"}
+}
 
 // kindOf reads a run's kind from its id.
 func kindOf(run string) Kind {
@@ -78,10 +86,10 @@ func kindOf(run string) Kind {
 	return Incremental
 }
 
-func manifestKey(run string) string { return manifestPrefix + run + ".json" }
+func (l layout) manifestKey(run string) string { return l.manifests + run + ".json" }
 
-func runFromManifestKey(key string) string {
-	return strings.TrimSuffix(strings.TrimPrefix(key, manifestPrefix), ".json")
+func (l layout) runFromManifestKey(key string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(key, l.manifests), ".json")
 }
 
 // runID names a run so that names sort by time: 20261129T020000.123Z-full.

@@ -334,3 +334,36 @@ func TestFullRunContinues(t *testing.T) {
 	}
 }
 
+
+// TestRegionsShareTheBackupBucket: each region backs its own data bucket
+// up into the one backup bucket, under its namespace; neither sees or
+// disturbs the other's runs, and each restores its own.
+func TestRegionsShareTheBackupBucket(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := e.srv.Bucket(t, "standby-data")
+	e.fill(t, "diagrams/", 10, 17)
+	e.put(t, "failover/state.json", []byte(`{"active":"primary"}`))
+	primary := backup.New(e.client, e.data, e.client, e.vault, backup.Options{Namespace: "primary"})
+	standby := backup.New(e.client, other, e.client, e.vault, backup.Options{Namespace: "standby"})
+	if _, err := primary.Run(ctx, backup.Full); err != nil {
+		t.Fatal(err)
+	}
+	key := "diagrams/after-failover.json"
+	if _, err := e.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &other, Key: &key, Body: strings.NewReader(`{"saved":"in the standby"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := standby.Run(ctx, backup.Incremental)
+	if err != nil || m.Kind != backup.Full || len(m.Objects) != 1 {
+		t.Fatalf("the standby's first run: %+v, %v", m, err)
+	}
+	for name, b := range map[string]*backup.Backup{"primary": primary, "standby": standby} {
+		if runs, err := b.List(ctx, false); err != nil || len(runs) != 1 {
+			t.Errorf("%s runs: %+v, %v", name, runs, err)
+		}
+	}
+	st, _, err := primary.State(ctx, "")
+	if err != nil || len(st) != 11 {
+		t.Errorf("the primary's point in time: %d objects (diagrams and the failover state), %v", len(st), err)
+	}
+}

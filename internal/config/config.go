@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ const (
 	EnvBackupRetention  = "BACKUP_RETENTION"
 	EnvBackupLockMode   = "BACKUP_LOCK_MODE"
 	EnvBackupThawTier   = "BACKUP_THAW_TIER"
+	EnvBackupNamespace  = "BACKUP_NAMESPACE"
 )
 
 // OriginHeader carries the secret CloudFront adds to every request it
@@ -301,8 +303,10 @@ type Backup struct {
 	// BackupRegion is the backup bucket's region (the standby's), when it
 	// differs from AWS_REGION.
 	BackupRegion string
-	// Prefixes are what is backed up (default diagrams/).
-	Prefixes []string
+	// Prefixes are what is backed up (default diagrams/, and failover/
+	// always); Namespace keeps this region's backups apart.
+	Prefixes  []string
+	Namespace string
 	// Retention and LockMode are the Object Lock of every backup copy
 	// (0: none); ThawTier the archive retrieval tier of restores.
 	Retention        time.Duration
@@ -334,14 +338,15 @@ func LoadBackup(getenv func(string) string) (Backup, error) {
 		errs = append(errs, fmt.Errorf("%s and %s must differ", EnvSourceBucket, EnvBackupBucket))
 	}
 	c.Concurrency = size(getenv, EnvBackupWorkers, 16, &errs)
-	c.Prefixes = []string{"diagrams/"}
-	if v := strings.TrimSpace(getenv(EnvBackupPrefixes)); v != "" {
-		c.Prefixes = nil
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p == "" || strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
-				errs = append(errs, fmt.Errorf("%s: %q is not a prefix such as diagrams/", EnvBackupPrefixes, p))
-				continue
-			}
+	c.Namespace = getenv(EnvBackupNamespace)
+	// The failover's state is always backed up; BACKUP_PREFIXES names the
+	// rest (default diagrams/).
+	c.Prefixes = []string{"failover/"}
+	for _, p := range strings.Split(or(strings.TrimSpace(getenv(EnvBackupPrefixes)), "diagrams/"), ",") {
+		switch p = strings.TrimSpace(p); {
+		case p == "" || strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/"):
+			errs = append(errs, fmt.Errorf("%s: %q is not a prefix such as diagrams/", EnvBackupPrefixes, p))
+		case !slices.Contains(c.Prefixes, p):
 			c.Prefixes = append(c.Prefixes, p)
 		}
 	}

@@ -91,3 +91,26 @@ func TestFailoverWithoutZone(t *testing.T) {
 		t.Errorf("a whole switch: %v", err)
 	}
 }
+
+func TestBackupPrefixes(t *testing.T) {
+	base := map[string]string{config.EnvSourceBucket: "data", config.EnvBackupBucket: "vault"}
+	get := func(extra map[string]string) func(string) string {
+		return func(k string) string {
+			if v, ok := extra[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+	}
+	c, err := config.LoadBackup(get(nil))
+	if err != nil || strings.Join(c.Prefixes, ",") != "failover/,diagrams/" {
+		t.Errorf("default: %v, %v", c.Prefixes, err)
+	}
+	c, err = config.LoadBackup(get(map[string]string{config.EnvBackupPrefixes: "diagrams/, renders/"}))
+	if err != nil || strings.Join(c.Prefixes, ",") != "failover/,diagrams/,renders/" {
+		t.Errorf("with renders: %v, %v", c.Prefixes, err)
+	}
+	if _, err := config.LoadBackup(get(map[string]string{config.EnvBackupPrefixes: "renders"})); err == nil {
+		t.Error("a prefix without its slash accepted")
+	}
+}
