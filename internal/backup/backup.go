@@ -199,8 +199,9 @@ func (b *Backup) Run(ctx context.Context, kind Kind) (Manifest, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.o.Concurrency)
 	stopped := false
+	margin := b.margin(ctx)
 	for i, o := range todo {
-		if b.nearDeadline(ctx) {
+		if i > 0 && b.nearDeadline(ctx, margin) {
 			stopped = true
 			break
 		}
@@ -449,10 +450,21 @@ func (b *Backup) putManifest(ctx context.Context, m Manifest) error {
 	return err
 }
 
-// nearDeadline: the context's deadline is within the margin.
-func (b *Backup) nearDeadline(ctx context.Context) bool {
+// margin is the time kept before the deadline: Margin, or a quarter of
+// the time this invocation has, whichever is less (a short invocation
+// still makes progress; every invocation copies at least one object).
+func (b *Backup) margin(ctx context.Context) time.Duration {
 	d, ok := ctx.Deadline()
-	return ok && time.Until(d) < b.o.Margin
+	if !ok {
+		return 0
+	}
+	return min(b.o.Margin, time.Until(d)/4)
+}
+
+// nearDeadline: the context's deadline is within margin.
+func (b *Backup) nearDeadline(ctx context.Context, margin time.Duration) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < margin
 }
 
 // checkpoint reads the run left unfinished, if any (an empty checkpoint is

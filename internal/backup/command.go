@@ -90,7 +90,10 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 		if ageErr != nil {
 			rep.log.WarnContext(ctx, "newest backup age unknown", "error", ageErr)
 		}
-		rs := RunSummary{Run: m.Run, Kind: m.Kind, Objects: len(m.Objects), Bytes: m.Bytes, Deleted: len(m.Deleted), Seconds: int64(m.Finished.Sub(m.Started).Seconds()), Continues: m.Continues}
+		rs := RunSummary{Run: m.Run, Kind: m.Kind, Objects: len(m.Objects), Bytes: m.Bytes, Deleted: len(m.Deleted), Continues: m.Continues}
+		if !m.Continues {
+			rs.Seconds = int64(m.Finished.Sub(m.Started).Seconds())
+		}
 		out.Action, out.Manifest = "backup", &rs
 		rep.log.LogAttrs(ctx, slog.LevelInfo, "backup completed", append(rep.emf.Attrs(b.now(), []string{"backup"}, values...), slog.Any("run", rs))...)
 	case "list":

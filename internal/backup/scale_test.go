@@ -334,7 +334,6 @@ func TestFullRunContinues(t *testing.T) {
 	}
 }
 
-
 // TestRegionsShareTheBackupBucket: each region backs its own data bucket
 // up into the one backup bucket, under its namespace; neither sees or
 // disturbs the other's runs, and each restores its own.
