@@ -65,3 +65,40 @@ func (m *memory) put(key string, body []byte, contentType string, stored bool) {
 	m.items[key] = m.order.PushFront(memoryItem{key: key, body: body, contentType: contentType, stored: stored})
 	m.used += size
 }
+
+// recentStored is how many recently stored keys a Service remembers: far
+// more than can be in flight at once.
+const recentStored = 4096
+
+// recentKeys is a bounded set of keys, the oldest forgotten first.
+type recentKeys struct {
+	mu   sync.Mutex
+	keys map[string]struct{}
+	ring []string
+	next int
+}
+
+func newRecentKeys(n int) *recentKeys {
+	return &recentKeys{keys: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+func (r *recentKeys) add(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.keys[key]; ok {
+		return
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.keys, old)
+	}
+	r.ring[r.next] = key
+	r.keys[key] = struct{}{}
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+func (r *recentKeys) has(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.keys[key]
+	return ok
+}

@@ -66,7 +66,11 @@ type Service struct {
 	timeout  time.Duration
 	flights  singleflight.Group
 	memory   *memory
-	now      func() time.Time
+	// stored remembers the keys this process rendered and stored lately:
+	// a request that missed the cache while their flight was under way
+	// reads the stored render instead of starting a second one.
+	stored *recentKeys
+	now    func() time.Time
 }
 
 // ServiceOptions configure a Service.
@@ -88,7 +92,7 @@ func NewService(r Renderer, s Store, o ServiceOptions) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{renderer: r, store: s, log: log, version: o.RendererVersion, timeout: o.Timeout,
-		memory: newMemory(o.MemoryBytes), now: time.Now}
+		memory: newMemory(o.MemoryBytes), stored: newRecentKeys(recentStored), now: time.Now}
 }
 
 // Key is the content address req would be stored under.
@@ -112,6 +116,16 @@ func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, erro
 		s.log.WarnContext(ctx, "cache read failed", "object", object, "error", err)
 	}
 	ch := s.flights.DoChan(key, func() (any, error) {
+		// A flight for this key may have ended between this request's
+		// cache miss and now: serve what it left.
+		if it, ok := s.memory.get(key); ok {
+			return Result{Body: it.body, ContentType: it.contentType, Key: key, Object: object, Tier: FromMemory, Stored: it.stored}, nil
+		}
+		if s.stored.has(key) {
+			if body, ct, err := s.store.Get(ctx, object); err == nil {
+				return Result{Body: body, ContentType: ct, Key: key, Object: object, Tier: FromStore, Stored: true}, nil
+			}
+		}
 		return s.renderAndStore(context.WithoutCancel(ctx), req, key, object)
 	})
 	select {
@@ -159,6 +173,7 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 	switch err := s.store.Create(ctx, object, res.Body, res.ContentType, meta); {
 	case err == nil, errors.Is(err, diagram.ErrExists):
 		res.Stored = true
+		s.stored.add(key)
 	default:
 		s.log.WarnContext(ctx, "cache write failed", "object", object, "error", err)
 	}

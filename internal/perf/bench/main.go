@@ -207,15 +207,20 @@ func run() error {
 	f.set("direct_p50_ms", ms(median(direct)))
 	f.set("miss_overhead_ms", ms(median(miss)-median(direct)))
 
-	// coalesced_calls: 100 concurrent identical misses.
-	before := renderCalls.Load()
-	url := "http://" + apiAddr + "/graphviz/svg/" + diagram.Encode([]byte("digraph { coalesced -> once }"))
-	var wg sync.WaitGroup
-	for range 100 {
-		wg.Go(func() { get(url) })
+	// coalesced_calls: the most renderer calls 100 concurrent identical
+	// misses made, over 20 trials.
+	worst := int64(0)
+	for trial := range 20 {
+		before := renderCalls.Load()
+		url := "http://" + apiAddr + "/graphviz/svg/" + diagram.Encode([]byte(fmt.Sprintf("digraph { coalesced -> once%d }", trial)))
+		var wg sync.WaitGroup
+		for range 100 {
+			wg.Go(func() { get(url) })
+		}
+		wg.Wait()
+		worst = max(worst, renderCalls.Load()-before)
 	}
-	wg.Wait()
-	f.set("coalesced_calls", float64(renderCalls.Load()-before))
+	f.set("coalesced_calls", float64(worst))
 
 	if err := bootstraps(f, root, tmp); err != nil {
 		return err
