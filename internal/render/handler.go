@@ -389,11 +389,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	}
 	start := h.now()
 	fresh := r.Header.Get(config.ProbeHeader) != ""
-	render := h.svc.Render
+	render := h.svc.RenderKey
 	if fresh {
 		render = h.svc.RenderFresh
 	}
-	res, err := render(r.Context(), req)
+	res, err := render(r.Context(), req, key)
 	if err != nil {
 		h.fail(w, r, err)
 		return

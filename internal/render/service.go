@@ -102,7 +102,12 @@ func (s *Service) Key(req diagram.Request) string { return req.Key(s.version) }
 // many callers ask at the same time, and stores the result. A store failure
 // never fails a render; a renderer failure is never stored.
 func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, error) {
-	key := s.Key(req)
+	return s.RenderKey(ctx, req, s.Key(req))
+}
+
+// RenderKey is Render for a caller that has computed req's key already
+// (hashing a source of up to a megabyte twice is measurable).
+func (s *Service) RenderKey(ctx context.Context, req diagram.Request, key string) (Result, error) {
 	object := diagram.RenderObject(key, req.Format)
 	if it, ok := s.memory.get(key); ok {
 		return Result{Body: it.body, ContentType: it.contentType, Key: key, Object: object, Tier: FromMemory, Stored: it.stored}, nil
@@ -144,8 +149,8 @@ func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, erro
 
 // RenderFresh renders req and keeps nothing, in memory or the store: the
 // health probe's fresh canaries, which are checks, not data.
-func (s *Service) RenderFresh(ctx context.Context, req diagram.Request) (Result, error) {
-	return s.renderOnly(ctx, req, s.Key(req), "")
+func (s *Service) RenderFresh(ctx context.Context, req diagram.Request, key string) (Result, error) {
+	return s.renderOnly(ctx, req, key, "")
 }
 
 func (s *Service) renderOnly(ctx context.Context, req diagram.Request, key, object string) (Result, error) {
