@@ -239,3 +239,33 @@ func TestStoredMetadata(t *testing.T) {
 		t.Errorf("stored keys: got %v, want [%s]", keys, want)
 	}
 }
+
+// TestHotTierKeepsRequestsApart: repeated GETs are served from the raw
+// request's fingerprint, and requests differing only in an option header
+// or the query are different responses; If-None-Match still answers 304.
+func TestHotTierKeepsRequestsApart(t *testing.T) {
+	k := newFakeKroki(t)
+	s := newStackOn(t, k.URL, k, s3test.Start(t), 1<<20)
+	path := "/plantuml/svg/" + enc("@startuml\nA -> B\n@enduml")
+	a := s.do(t, "GET", path, "", "Kroki-Diagram-Options-Theme", "dark").expect(t, 200)
+	b := s.do(t, "GET", path, "", "Kroki-Diagram-Options-Theme", "light").expect(t, 200)
+	c := s.do(t, "GET", path+"?theme=dark&scale=2", "").expect(t, 200)
+	if a.Header.Get("ETag") == b.Header.Get("ETag") || a.Header.Get("ETag") == c.Header.Get("ETag") {
+		t.Fatalf("different options share an ETag: %s %s %s", a.Header.Get("ETag"), b.Header.Get("ETag"), c.Header.Get("ETag"))
+	}
+	calls := k.calls.Load()
+	for _, want := range []struct {
+		r       response
+		headers []string
+		query   string
+	}{{a, []string{"Kroki-Diagram-Options-Theme", "dark"}, ""}, {b, []string{"Kroki-Diagram-Options-Theme", "light"}, ""}, {c, nil, "?scale=2&theme=dark"}} {
+		again := s.do(t, "GET", path+want.query, "", want.headers...).expect(t, 200)
+		if again.Header.Get("ETag") != want.r.Header.Get("ETag") || string(again.body) != string(want.r.body) || again.Header.Get("X-Cache") != "hit" {
+			t.Errorf("repeat %v%s: ETag %s, want %s", want.headers, want.query, again.Header.Get("ETag"), want.r.Header.Get("ETag"))
+		}
+		s.do(t, "GET", path+want.query, "", append(want.headers, "If-None-Match", want.r.Header.Get("ETag"))...).expect(t, http.StatusNotModified)
+	}
+	if got := k.calls.Load(); got != calls {
+		t.Errorf("repeats called Kroki %d more times", got-calls)
+	}
+}

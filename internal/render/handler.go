@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,7 @@ type Handler struct {
 	mux *http.ServeMux
 	emf *obs.EMF
 	now func() time.Time
+	hot *memory
 }
 
 // NewHandler returns the HTTP API over svc.
@@ -67,7 +69,7 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{svc: svc, o: o, log: o.Logger, mux: http.NewServeMux(), now: time.Now,
+	h := &Handler{svc: svc, o: o, log: o.Logger, mux: http.NewServeMux(), now: time.Now, hot: newMemory(min(hotBytes, svc.memory.budget)),
 		emf: obs.NewEMF(o.MetricsNamespace, []string{"Service"}, requestMetrics...)}
 	for _, p := range []string{"GET /health", "GET /healthz", "GET /v1/health"} {
 		h.mux.HandleFunc(p, h.health)
@@ -271,6 +273,11 @@ func (h *Handler) resolve(route, format string) (diagram.Type, diagram.Format, e
 }
 
 func (h *Handler) renderGET(w http.ResponseWriter, r *http.Request) {
+	fp := fingerprint(r)
+	if it, ok := h.hot.get(fp); ok {
+		h.serveHot(w, r, it)
+		return
+	}
 	t, f, err := h.resolve(r.PathValue("type"), r.PathValue("format"))
 	if err != nil {
 		h.fail(w, r, err)
@@ -291,7 +298,58 @@ func (h *Handler) renderGET(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.serve(w, r, req)
+	if it := h.serve(w, r, req); it != nil {
+		it.key = fp
+		h.hot.putItem(*it)
+	}
+}
+
+// hotBytes bounds the handler's hot tier, part of the memory tier (off
+// with it): GET responses by the raw form of their request, served without
+// decoding, normalising or hashing.
+const hotBytes = 16 << 20
+
+// fingerprint is a GET render request's raw form: what decides its
+// response (the path, the query, the option headers), cheap to compute.
+func fingerprint(r *http.Request) string {
+	var b strings.Builder
+	b.WriteString(r.URL.Path)
+	if q := r.URL.RawQuery; q != "" {
+		parts := strings.Split(q, "&")
+		slices.Sort(parts)
+		b.WriteByte('?')
+		b.WriteString(strings.Join(parts, "&"))
+	}
+	var opts []string
+	for k, vs := range r.Header {
+		if len(k) > len(diagram.HeaderPrefix) && strings.EqualFold(k[:len(diagram.HeaderPrefix)], diagram.HeaderPrefix) {
+			for _, v := range vs {
+				opts = append(opts, strings.ToLower(k)+":"+v)
+			}
+		}
+	}
+	slices.Sort(opts)
+	for _, o := range opts {
+		b.WriteString("\n" + o)
+	}
+	return b.String()
+}
+
+// serveHot answers a repeated GET from the hot tier.
+func (h *Handler) serveHot(w http.ResponseWriter, r *http.Request, it memoryItem) {
+	start := h.now()
+	ri := info(r.Context())
+	ri.typ, ri.format, ri.cache = r.PathValue("type"), r.PathValue("format"), "hit"
+	hdr := w.Header()
+	hdr.Set("ETag", it.etag)
+	hdr.Set("Cache-Control", cacheForever)
+	if ifNoneMatch(r.Header.Get("If-None-Match"), it.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("X-Cache", "hit")
+	hdr.Set("Server-Timing", fmt.Sprintf("%s;dur=%.3f", FromMemory, float64(h.now().Sub(start).Microseconds())/1000))
+	writeBody(w, it.contentType, it.body)
 }
 
 func (h *Handler) renderPOST(w http.ResponseWriter, r *http.Request) {
@@ -375,7 +433,9 @@ func (h *Handler) renderJSON(w http.ResponseWriter, r *http.Request) {
 // serve answers with the render of req: 304 when the client holds it,
 // from the cache, or rendered; redirected to its object when too big for
 // the response.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Request) {
+// serve answers with req's render; it returns the response as a hot-tier
+// item when the response is the render itself, cached.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Request) *memoryItem {
 	ri := info(r.Context())
 	ri.typ, ri.format = req.Type.Name, string(req.Format)
 	key := h.svc.Key(req)
@@ -385,7 +445,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 		hdr.Set("ETag", etag)
 		hdr.Set("Cache-Control", cacheForever)
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return nil
 	}
 	start := h.now()
 	fresh := r.Header.Get(config.ProbeHeader) != ""
@@ -396,7 +456,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	res, err := render(r.Context(), req, key)
 	if err != nil {
 		h.fail(w, r, err)
-		return
+		return nil
 	}
 	ri.cache = "miss"
 	if res.Cached() {
@@ -412,16 +472,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	if h.o.MaxInlineBytes > 0 && len(res.Body) > h.o.MaxInlineBytes {
 		if !res.Stored {
 			h.fail(w, r, diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.o.MaxInlineBytes))
-			return
+			return nil
 		}
 		status := http.StatusFound
 		if r.Method == http.MethodPost {
 			status = http.StatusSeeOther
 		}
 		http.Redirect(w, r, h.baseURL(r)+"/"+res.Object, status)
-		return
+		return nil
 	}
 	writeBody(w, res.ContentType, res.Body)
+	if fresh || !res.Stored {
+		return nil
+	}
+	return &memoryItem{body: res.Body, contentType: res.ContentType, etag: etag, stored: true}
 }
 
 const cacheForever = "public, max-age=31536000, immutable"

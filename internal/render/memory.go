@@ -21,7 +21,8 @@ type memoryItem struct {
 	key         string
 	body        []byte
 	contentType string
-	stored      bool // also in the bucket
+	stored      bool   // also in the bucket
+	etag        string // the handler's hot tier: the response's ETag
 }
 
 // newMemory returns a tier holding at most budget bytes; 0 disables it.
@@ -43,7 +44,11 @@ func (m *memory) get(key string) (memoryItem, bool) {
 // put keeps a render unless it would take more than an eighth of the
 // budget, evicting the least recently used to make room.
 func (m *memory) put(key string, body []byte, contentType string, stored bool) {
-	size := len(body) + len(key)
+	m.putItem(memoryItem{key: key, body: body, contentType: contentType, stored: stored})
+}
+
+func (m *memory) putItem(item memoryItem) {
+	key, size := item.key, len(item.body)+len(item.key)
 	if size > m.budget/8 {
 		return
 	}
@@ -51,7 +56,7 @@ func (m *memory) put(key string, body []byte, contentType string, stored bool) {
 	defer m.mu.Unlock()
 	if e, ok := m.items[key]; ok {
 		it := e.Value.(memoryItem)
-		it.stored = it.stored || stored
+		it.stored = it.stored || item.stored
 		e.Value = it
 		return
 	}
@@ -62,7 +67,7 @@ func (m *memory) put(key string, body []byte, contentType string, stored bool) {
 		delete(m.items, it.key)
 		m.used -= len(it.body) + len(it.key)
 	}
-	m.items[key] = m.order.PushFront(memoryItem{key: key, body: body, contentType: contentType, stored: stored})
+	m.items[key] = m.order.PushFront(item)
 	m.used += size
 }
 
