@@ -1,0 +1,162 @@
+package render
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/umlimages/umlimages/internal/config"
+	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/obs"
+)
+
+// requestInfo collects what the edge logs and measures about one request.
+type requestInfo struct {
+	status     int
+	bytes      int
+	typ        string
+	format     string
+	cache      string // "hit", "miss" or ""
+	errorClass string // "diagram", "unavailable", "timeout", ...
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	if i, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return i
+	}
+	return &requestInfo{}
+}
+
+type recorder struct {
+	http.ResponseWriter
+	info *requestInfo
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.info.status == 0 {
+		r.info.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.info.status == 0 {
+		r.info.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.info.bytes += n
+	return n, err
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+// ServeHTTP is the edge: request id, deadline, limits, CORS, the common
+// security headers, panics, and one log line (an EMF record) per request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	ctx := r.Context()
+	id := obs.RequestID(ctx)
+	if id == "" {
+		if id = r.Header.Get("X-Request-Id"); !requestIDPattern.MatchString(id) {
+			id = obs.NewRequestID()
+		}
+		ctx = obs.WithRequestID(ctx, id)
+	}
+	ri := &requestInfo{}
+	ctx = context.WithValue(ctx, infoKey{}, ri)
+	if h.o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.o.Timeout)
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
+	rec := &recorder{ResponseWriter: w, info: ri}
+	hdr := w.Header()
+	hdr.Set("X-Request-Id", id)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Access-Control-Allow-Origin", "*")
+	hdr.Set("Access-Control-Expose-Headers", "ETag, Location, X-Cache, X-Diagram-Error, X-Diagram-Error-Line, X-Request-Id")
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.ErrorContext(ctx, "panic serving request", "panic", fmt.Sprint(p))
+			if ri.status == 0 {
+				h.fail(rec, r, fmt.Errorf("panic: %v", p))
+			}
+		}
+		h.logRequest(ctx, r, ri, h.now().Sub(start))
+	}()
+	switch {
+	case h.o.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(config.OriginHeader)), []byte(h.o.OriginSecret)) != 1:
+		h.fail(rec, r, diagram.Errorf(errNotThroughEdge, "This endpoint serves its CloudFront distribution only; use the service's public address."))
+	case r.Method == http.MethodOptions:
+		h.preflight(rec, r)
+	case len(r.URL.RequestURI()) > h.o.MaxURLBytes:
+		h.fail(rec, r, diagram.Errorf(errURITooLong, "The request URI's length exceeds %d.", h.o.MaxURLBytes))
+	default:
+		h.mux.ServeHTTP(rec, r)
+	}
+}
+
+func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" && len(req) <= 1024 {
+		hdr.Set("Access-Control-Allow-Headers", req)
+	}
+	hdr.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// requestMetrics are the figures of each request's EMF record, in the
+// order logRequest gives their values.
+var requestMetrics = []obs.MetricDef{
+	{Name: "Latency", Unit: obs.Milliseconds},
+	{Name: "BytesOut", Unit: obs.Bytes},
+	{Name: "CacheHit", Unit: obs.Count},
+	{Name: "CacheMiss", Unit: obs.Count},
+	{Name: "KrokiErrorDiagram", Unit: obs.Count},
+	{Name: "KrokiErrorUnavailable", Unit: obs.Count},
+	{Name: "KrokiErrorTimeout", Unit: obs.Count},
+	{Name: "Status4xx", Unit: obs.Count},
+	{Name: "Status5xx", Unit: obs.Count},
+}
+
+var serviceDimension = []string{"render"}
+
+func (h *Handler) logRequest(ctx context.Context, r *http.Request, ri *requestInfo, elapsed time.Duration) {
+	flag := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	attrs := h.emf.Attrs(h.now(), serviceDimension,
+		float64(elapsed.Microseconds())/1000,
+		float64(ri.bytes),
+		flag(ri.cache == "hit"),
+		flag(ri.cache == "miss"),
+		flag(ri.errorClass == "diagram"),
+		flag(ri.errorClass == "unavailable"),
+		flag(ri.errorClass == "timeout"),
+		flag(ri.status >= 400 && ri.status < 500),
+		flag(ri.status >= 500),
+	)
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("route", r.Pattern),
+		slog.Int("status", ri.status),
+		slog.String("type", ri.typ),
+		slog.String("format", ri.format),
+		slog.String("cache", ri.cache),
+	)
+	if ri.errorClass != "" {
+		attrs = append(attrs, slog.String("error_class", ri.errorClass))
+	}
+	h.log.LogAttrs(ctx, slog.LevelInfo, "request served", attrs...)
+}
