@@ -20,24 +20,8 @@ import (
 // NewLogger returns a JSON logger that adds "request_id" to every record
 // logged with a context that carries one.
 func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(requestIDHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
-}
-
-type requestIDHandler struct{ slog.Handler }
-
-func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := RequestID(ctx); id != "" {
-		r.AddAttrs(slog.String("request_id", id))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(attrs)}
-}
-
-func (h requestIDHandler) WithGroup(name string) slog.Handler {
-	return requestIDHandler{h.Handler.WithGroup(name)}
+	lw := &lockedWriter{w: w}
+	return slog.New(&handler{json: slog.NewJSONHandler(lw, &slog.HandlerOptions{Level: level}), w: lw, fast: true})
 }
 
 type requestIDKey struct{}
@@ -86,7 +70,7 @@ type MetricDef struct {
 type EMF struct {
 	dimensions []string
 	metrics    []MetricDef
-	directives json.RawMessage
+	directives preEncoded
 }
 
 // NewEMF describes one kind of EMF record: its namespace, the names of its
