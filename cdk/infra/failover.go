@@ -56,7 +56,7 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 		config.EnvTopicARN:        *p.Ops.Critical.TopicArn(),
 		config.EnvPrimaryProbeURL: p.ProbeTargets[primaryRole],
 		config.EnvStandbyProbeURL: p.ProbeTargets[standbyRole],
-		config.EnvMinDwell:        "15m",
+		config.EnvMinDwell:        config.DefaultMinDwell.String(),
 		config.EnvOriginSecret:    p.OriginSecret,
 	}
 	if p.Switch != nil {

@@ -12,11 +12,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/config"
 )
 
 // Defaults.
 const (
-	DefaultConcurrency = 16
+	DefaultConcurrency = config.DefaultBackupConcurrency
 	// MaxCopyObject is the largest object one CopyObject may copy (5 GB);
 	// larger ones are copied in parts.
 	MaxCopyObject = 5 << 30

@@ -50,7 +50,7 @@ func LoadBackup(getenv func(string) string) (Backup, error) {
 	if c.SourceBucket != "" && c.SourceBucket == c.BackupBucket {
 		errs = append(errs, fmt.Errorf("%s and %s must differ", EnvSourceBucket, EnvBackupBucket))
 	}
-	c.Concurrency = size(getenv, EnvBackupWorkers, 16, &errs)
+	c.Concurrency = size(getenv, EnvBackupWorkers, DefaultBackupConcurrency, &errs)
 	c.Namespace = getenv(EnvBackupNamespace)
 	// The failover's state is always backed up; BACKUP_PREFIXES names the
 	// rest (default diagrams/).

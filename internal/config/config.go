@@ -96,6 +96,16 @@ const (
 	// DefaultRenderTimeout leaves the Lambda time to answer before API
 	// Gateway's 29 s integration timeout.
 	DefaultRenderTimeout = 25 * time.Second
+	// DefaultProbeTimeout bounds each probe check; DefaultLatencyBudget is
+	// the guide's p95 alert threshold, past which a passing check warns.
+	DefaultProbeTimeout  = 5 * time.Second
+	DefaultLatencyBudget = 2 * time.Second
+	// DefaultSyncTimeout bounds the wait for Route 53's INSYNC;
+	// DefaultMinDwell is the least time between two switches.
+	DefaultSyncTimeout = 3 * time.Minute
+	DefaultMinDwell    = 15 * time.Minute
+	// DefaultBackupConcurrency is how many copies a backup makes at once.
+	DefaultBackupConcurrency = 16
 	// DefaultMemoryCacheBytes is the in-process tier of hot renders.
 	DefaultMemoryCacheBytes = 64 << 20
 	MaxRenderTimeout        = 28 * time.Second

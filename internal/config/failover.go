@@ -65,9 +65,9 @@ func LoadFailover(getenv func(string) string) (Failover, error) {
 			}
 		}
 	}
-	c.MinDwell = durationOrZero(getenv, EnvMinDwell, 15*time.Minute, &errs)
-	c.SyncTimeout = duration(getenv, EnvSyncTimeout, 3*time.Minute, &errs)
-	c.ProbeTimeout = duration(getenv, EnvProbeTimeout, 5*time.Second, &errs)
+	c.MinDwell = durationOrZero(getenv, EnvMinDwell, DefaultMinDwell, &errs)
+	c.SyncTimeout = duration(getenv, EnvSyncTimeout, DefaultSyncTimeout, &errs)
+	c.ProbeTimeout = duration(getenv, EnvProbeTimeout, DefaultProbeTimeout, &errs)
 	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
 	c.LogLevel = level(getenv, &errs)
 	if len(errs) > 0 {

@@ -41,8 +41,8 @@ func LoadProbe(getenv func(string) string) (Probe, error) {
 			c.Engines = append(c.Engines, t.Name)
 		}
 	}
-	c.Timeout = duration(getenv, EnvProbeTimeout, 5*time.Second, &errs)
-	c.LatencyBudget = duration(getenv, EnvLatencyBudget, 2*time.Second, &errs)
+	c.Timeout = duration(getenv, EnvProbeTimeout, DefaultProbeTimeout, &errs)
+	c.LatencyBudget = duration(getenv, EnvLatencyBudget, DefaultLatencyBudget, &errs)
 	c.LogLevel = level(getenv, &errs)
 	if len(errs) > 0 {
 		return Probe{}, fmt.Errorf("config: %w", errors.Join(errs...))

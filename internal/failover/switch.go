@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/config"
 )
 
 // Options configure a Switcher.
@@ -60,7 +61,7 @@ type Switcher struct {
 // New returns a Switcher.
 func New(r53 *route53.Client, s3c *s3.Client, snsc *sns.Client, check Checker, o Options) *Switcher {
 	if o.SyncTimeout == 0 {
-		o.SyncTimeout = 3 * time.Minute
+		o.SyncTimeout = config.DefaultSyncTimeout
 	}
 	if o.PollInterval == 0 {
 		o.PollInterval = 5 * time.Second

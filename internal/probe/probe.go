@@ -84,10 +84,10 @@ type Prober struct {
 // New returns a prober using hc.
 func New(hc *http.Client, o Options) *Prober {
 	if o.Timeout == 0 {
-		o.Timeout = 5 * time.Second
+		o.Timeout = config.DefaultProbeTimeout
 	}
 	if o.LatencyBudget == 0 {
-		o.LatencyBudget = 2 * time.Second
+		o.LatencyBudget = config.DefaultLatencyBudget
 	}
 	return &Prober{http: hc, o: o, now: time.Now}
 }
