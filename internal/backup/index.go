@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -11,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/umlimages/umlimages/internal/cache"
-	"golang.org/x/sync/errgroup"
 )
 
 func (b *Backup) putManifest(ctx context.Context, m Manifest) error {
@@ -52,31 +53,16 @@ func (b *Backup) nearDeadline(ctx context.Context, margin time.Duration) bool {
 // checkpoint reads the run left unfinished, if any (an empty checkpoint is
 // a closed one: the backup role may not delete).
 func (b *Backup) checkpoint(ctx context.Context) (Manifest, bool, error) {
-	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(b.keys.checkpoint)})
-	if cache.IsNotFound(err) {
-		return Manifest{}, false, nil
-	}
+	var m Manifest
+	found, err := b.readJSON(ctx, b.keys.checkpoint, &m)
 	if err != nil {
 		return Manifest{}, false, fmt.Errorf("read checkpoint: %w", err)
 	}
-	defer out.Body.Close()
-	var m Manifest
-	if err := json.NewDecoder(out.Body).Decode(&m); err != nil {
-		return Manifest{}, false, fmt.Errorf("read checkpoint: %w", err)
-	}
-	return m, m.Run != "", nil
+	return m, found && m.Run != "", nil
 }
 
 func (b *Backup) putCheckpoint(ctx context.Context, m Manifest) error {
-	body, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: &b.dstBucket, Key: aws.String(b.keys.checkpoint), Body: bytes.NewReader(body),
-		ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
-	})
-	return err
+	return b.writeJSON(ctx, b.keys.checkpoint, m)
 }
 
 // Index is the newest point in time: what an incremental run compares the
@@ -89,58 +75,77 @@ type Index struct {
 }
 
 func (b *Backup) index(ctx context.Context) (Index, bool, error) {
-	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: aws.String(b.keys.index)})
-	if cache.IsNotFound(err) {
-		return Index{}, false, nil
-	}
+	var idx Index
+	found, err := b.readJSON(ctx, b.keys.index, &idx)
 	if err != nil {
 		return Index{}, false, fmt.Errorf("read index: %w", err)
 	}
-	defer out.Body.Close()
-	var idx Index
-	if err := json.NewDecoder(out.Body).Decode(&idx); err != nil {
-		return Index{}, false, fmt.Errorf("read index: %w", err)
-	}
-	return idx, true, nil
+	return idx, found, nil
 }
 
 func (b *Backup) putIndex(ctx context.Context, idx Index) error {
-	body, err := json.Marshal(idx)
+	return b.writeJSON(ctx, b.keys.index, idx)
+}
+
+// readJSON decodes a backup-bucket object into v; found is false when
+// there is none.
+func (b *Backup) readJSON(ctx context.Context, key string, v any) (found bool, err error) {
+	out, err := b.dst.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: &key})
+	if cache.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer out.Body.Close()
+	return true, json.NewDecoder(out.Body).Decode(v)
+}
+
+// writeJSON writes v as a rewritable (unlocked) backup-bucket object.
+func (b *Backup) writeJSON(ctx context.Context, key string, v any) error {
+	body, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	_, err = b.dst.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: &b.dstBucket, Key: aws.String(b.keys.index), Body: bytes.NewReader(body),
+		Bucket: &b.dstBucket, Key: &key, Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 	})
 	return err
 }
 
-// manifests reads every manifest, sorted by run.
-func (b *Backup) manifests(ctx context.Context) ([]Manifest, error) {
-	var keys []string
+// manifestObjects lists the manifests' keys, every page, sorted by run.
+func (b *Backup) manifestObjects(ctx context.Context) ([]types.Object, error) {
+	var out []types.Object
 	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(b.keys.manifests)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list manifests: %w", err)
 		}
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
+		out = append(out, page.Contents...)
 	}
-	sort.Strings(keys)
-	ms := make([]Manifest, len(keys))
+	sort.Slice(out, func(i, j int) bool { return aws.ToString(out[i].Key) < aws.ToString(out[j].Key) })
+	return out, nil
+}
+
+// manifests reads every manifest, sorted by run.
+func (b *Backup) manifests(ctx context.Context) ([]Manifest, error) {
+	objs, err := b.manifestObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]Manifest, len(objs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.o.Concurrency)
-	for i, key := range keys {
+	for i, o := range objs {
 		g.Go(func() error {
-			out, err := b.dst.GetObject(gctx, &s3.GetObjectInput{Bucket: &b.dstBucket, Key: &key})
-			if err != nil {
-				return fmt.Errorf("read manifest %s: %w", b.keys.runFromManifestKey(key), err)
+			key := aws.ToString(o.Key)
+			found, err := b.readJSON(gctx, key, &ms[i])
+			if err == nil && !found {
+				err = errors.New("it is gone")
 			}
-			defer out.Body.Close()
-			if err := json.NewDecoder(out.Body).Decode(&ms[i]); err != nil {
+			if err != nil {
 				return fmt.Errorf("read manifest %s: %w", b.keys.runFromManifestKey(key), err)
 			}
 			return nil

@@ -2,8 +2,6 @@ package backup
 
 import (
 	"context"
-	"fmt"
-	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,19 +24,15 @@ type Summary struct {
 // names alone (a page of keys per thousand runs); with details it reads
 // each manifest for its counts too.
 func (b *Backup) List(ctx context.Context, details bool) ([]Summary, error) {
-	var out []Summary
-	p := s3.NewListObjectsV2Paginator(b.dst, &s3.ListObjectsV2Input{Bucket: &b.dstBucket, Prefix: aws.String(b.keys.manifests)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list manifests: %w", err)
-		}
-		for _, o := range page.Contents {
-			run := b.keys.runFromManifestKey(aws.ToString(o.Key))
-			out = append(out, Summary{Run: run, Kind: kindOf(run), Finished: aws.ToTime(o.LastModified).UTC()})
-		}
+	objs, err := b.manifestObjects(ctx)
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Run < out[j].Run })
+	out := make([]Summary, len(objs))
+	for i, o := range objs {
+		run := b.keys.runFromManifestKey(aws.ToString(o.Key))
+		out[i] = Summary{Run: run, Kind: kindOf(run), Finished: aws.ToTime(o.LastModified).UTC()}
+	}
 	if !details {
 		return out, nil
 	}
