@@ -102,8 +102,11 @@ func OneOf(formats []Format) string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
+// RendersPrefix is the folder of renders in the data bucket.
+const RendersPrefix = "renders/"
+
 // RenderObject is where the render with this key lives in the data bucket.
-func RenderObject(key string, f Format) string { return "renders/" + key + "." + f.Ext() }
+func RenderObject(key string, f Format) string { return RendersPrefix + key + "." + f.Ext() }
 
 // SavedObject is where the saved diagram with this id lives in the data bucket.
 func SavedObject(id string) string { return "diagrams/" + id + ".json" }

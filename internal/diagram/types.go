@@ -8,6 +8,7 @@ package diagram
 import (
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Format is an output format route segment: "svg", "png", ...
@@ -43,64 +44,56 @@ func (f Format) Ext() string { return formatInfo[f].ext }
 // Binary reports whether renders in this format are not text.
 func (f Format) Binary() bool { return f == PNG || f == JPEG || f == PDF }
 
-// Type describes one diagram type as Kroki serves it.
+// Type is everything known about one diagram type: how Kroki routes and
+// renders it, how its source is read, and the diagrams that show it (the
+// editor's example, the health probe's canary). Every fact of a type lives
+// in its entry of the table, and nowhere else.
 type Type struct {
 	Name    string   // canonical route name
 	Aliases []string // other route names for the same engine
 	Formats []Format // in Kroki's order
+	// Preferred is the format a client gets when it names none (Accept:
+	// */*, a saved diagram's link, the editor): SVG where the type has it.
+	Preferred Format
+	// PlantUMLEncoding marks the types whose GET payloads may also be in
+	// the PlantUML server's encodings, as PlantUML clients send them.
+	PlantUMLEncoding bool
 	// KeepWhitespace marks languages where leading and trailing whitespace
 	// is meaningful, so the source is not trimmed.
 	KeepWhitespace bool
+	// Syntax is the notation the source is written in, for an editor:
+	// "json", "xml", "yaml", or "" for a language of its own.
+	Syntax string
+	// Example is a small diagram that shows the language, as the editor
+	// offers it.
+	Example string
+	// Canary is the smallest diagram that exercises the engine: the
+	// health probe renders it with Nonce replaced, so it is never cached.
+	Canary string
+}
+
+// Nonce is where a canary takes the probe's per-run text (in a comment or
+// a label).
+const Nonce = "NONCE"
+
+// CanarySource is the type's canary with nonce in it.
+func (t Type) CanarySource(nonce string) []byte {
+	return []byte(strings.Replace(t.Canary, Nonce, nonce, 1))
 }
 
 // Supports reports whether the type renders to f.
 func (t Type) Supports(f Format) bool { return slices.Contains(t.Formats, f) }
 
-var (
-	blockdiagFormats = []Format{PNG, SVG, PDF}
-	plantumlFormats  = []Format{PNG, SVG, JPEG, PDF, Base64, TXT, UTXT}
-	svgPNG           = []Format{SVG, PNG}
-	svgOnly          = []Format{SVG}
-)
-
-// table is Kroki's route table: 31 route names (30 types and the "dot"
-// alias) with the formats each service declares.
-var table = []Type{
-	{Name: "actdiag", Formats: blockdiagFormats},
-	{Name: "blockdiag", Formats: blockdiagFormats},
-	{Name: "bpmn", Formats: svgOnly},
-	{Name: "bytefield", Formats: svgOnly},
-	{Name: "c4plantuml", Formats: plantumlFormats},
-	{Name: "d2", Formats: svgOnly},
-	{Name: "dbml", Formats: svgOnly},
-	{Name: "diagramsnet", Formats: []Format{PNG, SVG}},
-	{Name: "ditaa", Formats: svgPNG, KeepWhitespace: true},
-	{Name: "erd", Formats: []Format{PNG, SVG, JPEG, PDF}},
-	{Name: "excalidraw", Formats: svgOnly},
-	{Name: "goat", Formats: svgOnly, KeepWhitespace: true},
-	{Name: "graphviz", Aliases: []string{"dot"}, Formats: []Format{PNG, SVG, JPEG, PDF}},
-	{Name: "mermaid", Formats: []Format{PNG, SVG}},
-	{Name: "nomnoml", Formats: svgOnly},
-	{Name: "nwdiag", Formats: blockdiagFormats},
-	{Name: "packetdiag", Formats: blockdiagFormats},
-	{Name: "pikchr", Formats: svgOnly},
-	{Name: "plantuml", Formats: plantumlFormats},
-	{Name: "rackdiag", Formats: blockdiagFormats},
-	{Name: "seqdiag", Formats: blockdiagFormats},
-	{Name: "structurizr", Formats: []Format{PNG, SVG, PDF, Base64, TXT, UTXT}},
-	{Name: "svgbob", Formats: svgOnly, KeepWhitespace: true},
-	{Name: "symbolator", Formats: svgPNG, KeepWhitespace: true},
-	{Name: "tikz", Formats: []Format{JPEG, PDF, PNG, SVG}},
-	{Name: "umlet", Formats: []Format{SVG, PNG, JPEG}},
-	{Name: "vega", Formats: []Format{SVG, PNG, PDF}},
-	{Name: "vegalite", Formats: []Format{SVG, PNG, PDF}},
-	{Name: "wavedrom", Formats: svgOnly},
-	{Name: "wireviz", Formats: []Format{PNG, SVG}},
-}
-
 var byRoute = func() map[string]Type {
 	m := make(map[string]Type)
-	for _, t := range table {
+	for i, t := range table {
+		if t.Preferred == "" {
+			t.Preferred = t.Formats[0]
+			if t.Supports(SVG) {
+				t.Preferred = SVG
+			}
+			table[i] = t
+		}
 		m[t.Name] = t
 		for _, a := range t.Aliases {
 			m[a] = t

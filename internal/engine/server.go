@@ -84,7 +84,7 @@ func (s *Server) renderGET(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	src, err := diagram.Decode(r.PathValue("encoded"), t.Name == "plantuml" || t.Name == "c4plantuml", MaxSourceBytes)
+	src, err := diagram.Decode(r.PathValue("encoded"), t.PlantUMLEncoding, MaxSourceBytes)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return

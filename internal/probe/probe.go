@@ -112,14 +112,14 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 		jobs = append(jobs, job{Check{Name: "types"}, func(context.Context) error { return discoverErr }})
 	}
 	for _, c := range engines {
-		path := "/" + c.Type + "/" + string(c.Format) + "/" + diagram.Encode([]byte(fmt.Sprintf(c.Source, nonce)))
-		jobs = append(jobs, job{Check{Name: "render", Engine: c.Type}, func(ctx context.Context) error {
+		path := canaryPath(c, nonce)
+		jobs = append(jobs, job{Check{Name: "render", Engine: c.Name}, func(ctx context.Context) error {
 			_, err := p.get(ctx, base+path, config.ProbeHeader, "fresh")
 			return err
 		}})
 		if t.KrokiURL != "" {
 			kroki := strings.TrimRight(t.KrokiURL, "/")
-			jobs = append(jobs, job{Check{Name: "kroki", Engine: c.Type}, func(ctx context.Context) error {
+			jobs = append(jobs, job{Check{Name: "kroki", Engine: c.Name}, func(ctx context.Context) error {
 				_, err := p.get(ctx, kroki+path)
 				return err
 			}})
@@ -127,8 +127,8 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	}
 	if len(engines) > 0 {
 		c := engines[0]
-		cached := base + "/" + c.Type + "/" + string(c.Format) + "/" + diagram.Encode([]byte(fmt.Sprintf(c.Source, "cached canary")))
-		jobs = append(jobs, job{Check{Name: "cached", Engine: c.Type}, func(ctx context.Context) error { return p.cached(ctx, cached) }})
+		cached := base + canaryPath(c, "cached canary")
+		jobs = append(jobs, job{Check{Name: "cached", Engine: c.Name}, func(ctx context.Context) error { return p.cached(ctx, cached) }})
 	}
 
 	res.Checks = make([]Check, len(jobs))
@@ -183,7 +183,7 @@ func (p *Prober) judge(checks []Check) Status {
 
 // engines are the canaries to render: the configured types, or those the
 // API lists as enabled.
-func (p *Prober) engines(ctx context.Context, base string) ([]Canary, error) {
+func (p *Prober) engines(ctx context.Context, base string) ([]diagram.Type, error) {
 	names := p.o.Engines
 	var err error
 	if len(names) == 0 {
@@ -191,14 +191,19 @@ func (p *Prober) engines(ctx context.Context, base string) ([]Canary, error) {
 		defer cancel()
 		names, err = p.enabledTypes(cctx, base)
 	}
-	var out []Canary
+	var out []diagram.Type
 	for _, n := range names {
-		if c, ok := canaries[n]; ok {
-			out = append(out, c)
+		if t, ok := diagram.Lookup(n); ok {
+			out = append(out, t)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Type < out[j].Type })
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
+}
+
+// canaryPath is the GET path of t's canary with nonce in it.
+func canaryPath(t diagram.Type, nonce string) string {
+	return "/" + t.Name + "/" + string(t.Preferred) + "/" + diagram.Encode(t.CanarySource(nonce))
 }
 
 func (p *Prober) enabledTypes(ctx context.Context, base string) ([]string, error) {

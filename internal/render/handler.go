@@ -63,55 +63,44 @@ func NewHandler(svc *Service, o HandlerOptions) *Handler {
 	h := &Handler{svc: svc, o: o, log: o.Logger, mux: http.NewServeMux(), now: time.Now, hot: newMemory(min(hotBytes, svc.memory.budget)),
 		emf: obs.NewEMF(o.MetricsNamespace, []string{"Service"}, requestMetrics...)}
 	for _, p := range []string{"GET /health", "GET /healthz", "GET /v1/health"} {
-		h.mux.HandleFunc(p, h.health)
+		h.route(p, h.health)
 	}
-	h.mux.HandleFunc("GET /v1/types", h.types)
-	h.mux.HandleFunc("POST /v1/diagrams", h.save)
-	h.mux.HandleFunc("GET /d/{id}/{format}", h.renderSaved)
-	h.mux.HandleFunc("GET /renders/{file}", h.object)
-	h.mux.HandleFunc("POST /{$}", h.renderJSON)
-	h.mux.HandleFunc("/{$}", h.notAllowed("POST", false))
-	h.mux.HandleFunc("GET /{type}/{format}/{encoded}", h.renderGET)
-	h.mux.HandleFunc("/{type}/{format}/{encoded}", h.notAllowed("GET, HEAD", true))
-	h.mux.HandleFunc("POST /{type}/{format}", h.renderPOST)
-	h.mux.HandleFunc("/{type}/{format}", h.notAllowed("POST", true))
-	h.mux.HandleFunc("POST /{type}", h.renderPOST)
-	h.mux.HandleFunc("/{type}", h.notAllowed("POST", false))
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, diagram.Errorf(diagram.ErrNotFound, "Not Found"))
+	h.route("GET /v1/types", h.types)
+	h.route("POST /v1/diagrams", h.save)
+	h.route("GET /d/{id}/{format}", h.renderSaved)
+	h.route("GET /renders/{file}", h.object)
+	h.route("POST /{$}", h.renderJSON)
+	h.route("/{$}", h.notAllowed("POST", false))
+	h.route("GET /{type}/{format}/{encoded}", h.renderGET)
+	h.route("/{type}/{format}/{encoded}", h.notAllowed("GET, HEAD", true))
+	h.route("POST /{type}/{format}", h.renderPOST)
+	h.route("/{type}/{format}", h.notAllowed("POST", true))
+	h.route("POST /{type}", h.renderPOST)
+	h.route("/{type}", h.notAllowed("POST", false))
+	h.route("/", func(http.ResponseWriter, *http.Request) error {
+		return diagram.Errorf(diagram.ErrNotFound, "Not Found")
 	})
 	return h
 }
 
-func (h *Handler) notAllowed(allow string, checkFormat bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+// route serves pattern with a handler that returns its failure: fail,
+// through the one table of statuses, is the only way errors are answered.
+func (h *Handler) route(pattern string, f func(http.ResponseWriter, *http.Request) error) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+func (h *Handler) notAllowed(allow string, checkFormat bool) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		if checkFormat {
 			if _, _, err := h.resolve(r.PathValue("type"), r.PathValue("format")); err != nil {
-				h.fail(w, r, err)
-				return
+				return err
 			}
 		}
 		w.Header().Set("Allow", allow)
-		h.fail(w, r, diagram.Errorf(errMethodNotAllowed, "Method Not Allowed"))
+		return diagram.Errorf(errMethodNotAllowed, "Method Not Allowed")
 	}
-}
-
-// lookup finds a type by route name among the types the operator enabled.
-func (h *Handler) lookup(route string) (diagram.Type, error) {
-	t, err := diagram.LookupRoute(route)
-	if err == nil && !h.o.EnabledTypes[t.Name] {
-		err = diagram.Errorf(diagram.ErrDisabledType, "Diagram type %s is disabled on this server.", t.Name)
-	}
-	return t, err
-}
-
-// resolve checks a route name and format against Kroki's table and the
-// operator's list of enabled types.
-func (h *Handler) resolve(route, format string) (diagram.Type, diagram.Format, error) {
-	t, err := h.lookup(route)
-	if err != nil {
-		return diagram.Type{}, "", err
-	}
-	f, err := diagram.ParseFormat(t, format)
-	return t, f, err
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"container/list"
+	"net/http"
 	"sync"
 )
 
@@ -21,8 +22,9 @@ type memoryItem struct {
 	key         string
 	body        []byte
 	contentType string
-	stored      bool   // also in the bucket
-	etag        string // the handler's hot tier: the response's ETag
+	stored      bool        // also in the bucket
+	etag        string      // the handler's hot tier: the response's ETag
+	header      http.Header // and its headers, made once
 }
 
 // newMemory returns a tier holding at most budget bytes; 0 disables it.

@@ -1,45 +1,127 @@
 package render
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
-func (h *Handler) renderGET(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) renderGET(w http.ResponseWriter, r *http.Request) error {
 	fp := fingerprint(r)
 	if it, ok := h.hot.get(fp); ok {
 		h.serveHot(w, r, it)
-		return
+		return nil
 	}
-	t, f, err := h.resolve(r.PathValue("type"), r.PathValue("format"))
+	req, key, err := h.build(input{route: r.PathValue("type"), format: r.PathValue("format"), encoded: r.PathValue("encoded"),
+		query: r.URL.Query(), header: r.Header})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	opts, err := diagram.MergeOptions(r.URL.Query(), r.Header, nil)
+	return h.serve(w, r, req, key, fp)
+}
+
+func (h *Handler) renderPOST(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.lookup(r.PathValue("type")); err != nil {
+		return err
+	}
+	body, err := h.readBody(w, r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	source, err := diagram.Decode(r.PathValue("encoded"), t.Name == "plantuml" || t.Name == "c4plantuml", h.o.MaxSourceBytes)
+	in := input{route: r.PathValue("type"), format: r.PathValue("format"), negotiate: true, accept: r.Header.Get("Accept"),
+		source: body.text, query: r.URL.Query(), header: r.Header}
+	if j := body.json; j != nil {
+		if j.Source == "" {
+			return errEmptyField("diagram_source")
+		}
+		in.source, in.options = []byte(j.Source), j.Options
+		if in.format == "" {
+			in.format = j.Format
+		}
+	}
+	req, key, err := h.build(in)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	req, err := diagram.NewRequest(t, f, source, opts, h.o.MaxSourceBytes)
+	return h.serve(w, r, req, key, "")
+}
+
+func (h *Handler) renderJSON(w http.ResponseWriter, r *http.Request) error {
+	var in jsonRequest
+	if err := h.readJSON(w, r, &in); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, value string }{
+		{"diagram_source", in.Source}, {"diagram_type", in.Type}, {"output_format", in.Format},
+	} {
+		if f.value == "" {
+			return errEmptyField(f.name)
+		}
+	}
+	req, key, err := h.build(input{route: in.Type, format: in.Format, source: []byte(in.Source),
+		query: r.URL.Query(), header: r.Header, options: in.Options})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	if it := h.serve(w, r, req); it != nil {
+	return h.serve(w, r, req, key, "")
+}
+
+func errEmptyField(name string) error {
+	return diagram.Errorf(diagram.ErrEmptySource, "Field %s must not be empty.", name)
+}
+
+// serve answers with the render of req: 304 when the client holds it,
+// from the cache, or rendered; redirected to its object when too big for
+// the response. A GET's response, when it is the stored render itself,
+// goes to the hot tier under the request's fingerprint fp.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Request, key, fp string) error {
+	ri := info(r.Context())
+	ri.typ, ri.format = req.Type.Name, string(req.Format)
+	etag := `"` + key + `"`
+	if ifNoneMatch(r.Header.Get("If-None-Match"), etag) {
+		notModified(w, etag)
+		return nil
+	}
+	start := h.now()
+	fresh := r.Header.Get(config.ProbeHeader) != ""
+	render := h.svc.RenderKey
+	if fresh {
+		render = h.svc.RenderFresh
+	}
+	res, err := render(r.Context(), req, key)
+	if err != nil {
+		return err
+	}
+	if h.o.MaxInlineBytes > 0 && len(res.Body) > h.o.MaxInlineBytes {
+		if !res.Stored {
+			return diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.o.MaxInlineBytes)
+		}
+		status := http.StatusFound
+		if r.Method == http.MethodPost {
+			status = http.StatusSeeOther
+		}
+		http.Redirect(w, r, h.baseURL(r)+"/"+res.Object, status)
+		return nil
+	}
+	it := newRendered(res.Body, res.ContentType, etag, res.Stored && !fresh)
+	ri.cache = "miss"
+	if res.Cached() {
+		ri.cache = "hit"
+	}
+	if fresh {
+		w.Header().Set("Cache-Control", "no-store")
+	}
+	it.write(w, ri.cache, res.Tier, h.now().Sub(start))
+	if fp != "" && it.stored {
 		it.key = fp
-		h.hot.putItem(*it)
+		h.hot.putItem(it)
 	}
+	return nil
 }
 
 // hotBytes bounds the handler's hot tier, part of the memory tier (off
@@ -78,155 +160,50 @@ func (h *Handler) serveHot(w http.ResponseWriter, r *http.Request, it memoryItem
 	start := h.now()
 	ri := info(r.Context())
 	ri.typ, ri.format, ri.cache = r.PathValue("type"), r.PathValue("format"), "hit"
-	hdr := w.Header()
-	hdr.Set("ETag", it.etag)
-	hdr.Set("Cache-Control", cacheForever)
 	if ifNoneMatch(r.Header.Get("If-None-Match"), it.etag) {
-		w.WriteHeader(http.StatusNotModified)
+		notModified(w, it.etag)
 		return
 	}
-	hdr.Set("X-Cache", "hit")
-	hdr.Set("Server-Timing", fmt.Sprintf("%s;dur=%.3f", FromMemory, float64(h.now().Sub(start).Microseconds())/1000))
-	writeBody(w, it.contentType, it.body)
-}
-
-func (h *Handler) renderPOST(w http.ResponseWriter, r *http.Request) {
-	t, err := h.lookup(r.PathValue("type"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	body, err := h.readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	src, format, jsonOpts := body.text, "", map[string]any(nil)
-	if body.json != nil {
-		src, format, jsonOpts = []byte(body.json.Source), body.json.Format, body.json.Options
-		if len(src) == 0 {
-			h.fail(w, r, diagram.Errorf(diagram.ErrEmptySource, "Field diagram_source must not be empty."))
-			return
-		}
-	}
-	if p := r.PathValue("format"); p != "" {
-		format = p
-	}
-	if format == "" {
-		if format, err = formatFromAccept(r.Header.Get("Accept"), t); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-	}
-	f, err := diagram.ParseFormat(t, format)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	opts, err := diagram.MergeOptions(r.URL.Query(), r.Header, jsonOpts)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	req, err := diagram.NewRequest(t, f, src, opts, h.o.MaxSourceBytes)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.serve(w, r, req)
-}
-
-func (h *Handler) renderJSON(w http.ResponseWriter, r *http.Request) {
-	var in jsonRequest
-	if err := h.readJSON(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	for _, f := range []struct{ name, value string }{
-		{"diagram_source", in.Source}, {"diagram_type", in.Type}, {"output_format", in.Format},
-	} {
-		if f.value == "" {
-			h.fail(w, r, diagram.Errorf(diagram.ErrEmptySource, "Field %s must not be empty.", f.name))
-			return
-		}
-	}
-	t, f, err := h.resolve(in.Type, in.Format)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	opts, err := diagram.MergeOptions(r.URL.Query(), r.Header, in.Options)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	req, err := diagram.NewRequest(t, f, []byte(in.Source), opts, h.o.MaxSourceBytes)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.serve(w, r, req)
-}
-
-// serve answers with the render of req: 304 when the client holds it,
-// from the cache, or rendered; redirected to its object when too big for
-// the response.
-// serve answers with req's render; it returns the response as a hot-tier
-// item when the response is the render itself, cached.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Request) *memoryItem {
-	ri := info(r.Context())
-	ri.typ, ri.format = req.Type.Name, string(req.Format)
-	key := h.svc.Key(req)
-	etag := `"` + key + `"`
-	hdr := w.Header()
-	if ifNoneMatch(r.Header.Get("If-None-Match"), etag) {
-		hdr.Set("ETag", etag)
-		hdr.Set("Cache-Control", cacheForever)
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	start := h.now()
-	fresh := r.Header.Get(config.ProbeHeader) != ""
-	render := h.svc.RenderKey
-	if fresh {
-		render = h.svc.RenderFresh
-	}
-	res, err := render(r.Context(), req, key)
-	if err != nil {
-		h.fail(w, r, err)
-		return nil
-	}
-	ri.cache = "miss"
-	if res.Cached() {
-		ri.cache = "hit"
-	}
-	hdr.Set("X-Cache", ri.cache)
-	hdr.Set("Server-Timing", fmt.Sprintf("%s;dur=%.3f", res.Tier, float64(h.now().Sub(start).Microseconds())/1000))
-	hdr.Set("ETag", etag)
-	hdr.Set("Cache-Control", cacheForever)
-	if fresh {
-		hdr.Set("Cache-Control", "no-store")
-	}
-	if h.o.MaxInlineBytes > 0 && len(res.Body) > h.o.MaxInlineBytes {
-		if !res.Stored {
-			h.fail(w, r, diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.o.MaxInlineBytes))
-			return nil
-		}
-		status := http.StatusFound
-		if r.Method == http.MethodPost {
-			status = http.StatusSeeOther
-		}
-		http.Redirect(w, r, h.baseURL(r)+"/"+res.Object, status)
-		return nil
-	}
-	writeBody(w, res.ContentType, res.Body)
-	if fresh || !res.Stored {
-		return nil
-	}
-	return &memoryItem{body: res.Body, contentType: res.ContentType, etag: etag, stored: true}
+	it.write(w, "hit", FromMemory, h.now().Sub(start))
 }
 
 const cacheForever = "public, max-age=31536000, immutable"
+
+func notModified(w http.ResponseWriter, etag string) {
+	hdr := w.Header()
+	hdr["Etag"] = []string{etag}
+	hdr["Cache-Control"] = []string{cacheForever}
+	w.WriteHeader(http.StatusNotModified)
+}
+
+// newRendered is a render as a response: its headers made once, so a hit
+// from the hot tier only copies them.
+func newRendered(body []byte, contentType, etag string, stored bool) memoryItem {
+	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, header: http.Header{
+		"Content-Type":   {contentType},
+		"Content-Length": {strconv.Itoa(len(body))},
+		"Etag":           {etag},
+		"Cache-Control":  {cacheForever},
+	}}
+	if strings.HasPrefix(contentType, "image/svg+xml") {
+		it.header["Content-Security-Policy"] = []string{config.SVGContentSecurityPolicy}
+	}
+	return it
+}
+
+// write sends the render, marked as served from tier after took.
+func (it memoryItem) write(w http.ResponseWriter, cache string, tier Tier, took time.Duration) {
+	hdr := w.Header()
+	for k, v := range it.header {
+		if _, set := hdr[k]; !set {
+			hdr[k] = v
+		}
+	}
+	hdr["X-Cache"] = []string{cache}
+	hdr["Server-Timing"] = []string{string(tier) + ";dur=" + strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 3, 64)}
+	w.WriteHeader(http.StatusOK)
+	w.Write(it.body)
+}
 
 func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 	hdr := w.Header()
@@ -234,7 +211,7 @@ func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 	if strings.HasPrefix(contentType, "image/svg+xml") {
 		hdr.Set("Content-Security-Policy", config.SVGContentSecurityPolicy)
 	}
-	hdr.Set("Content-Length", fmt.Sprint(len(body)))
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 }
@@ -247,12 +224,4 @@ func ifNoneMatch(header, etag string) bool {
 		}
 	}
 	return false
-}
-
-// preferredFormat is SVG where the type has it, else its first format.
-func preferredFormat(t diagram.Type) diagram.Format {
-	if t.Supports(diagram.SVG) {
-		return diagram.SVG
-	}
-	return t.Formats[0]
 }

@@ -8,44 +8,48 @@ import (
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
-func (h *Handler) object(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) object(w http.ResponseWriter, r *http.Request) error {
 	file := r.PathValue("file")
 	if !objectPattern.MatchString(file) {
-		h.fail(w, r, diagram.Errorf(diagram.ErrNotFound, "Not Found"))
-		return
+		return diagram.Errorf(diagram.ErrNotFound, "Not Found")
 	}
-	body, ct, err := h.svc.store.Get(r.Context(), "renders/"+file)
+	body, ct, err := h.svc.Object(r.Context(), file)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", cacheForever)
 	writeBody(w, ct, body)
+	return nil
 }
 
 // typeInfo is one entry of /v1/types.
 type typeInfo struct {
-	Name    string   `json:"name"`
-	Aliases []string `json:"aliases,omitempty"`
-	Formats []string `json:"formats"`
-	Enabled bool     `json:"enabled"`
+	Name      string   `json:"name"`
+	Aliases   []string `json:"aliases,omitempty"`
+	Formats   []string `json:"formats"`
+	Preferred string   `json:"preferred_format"`
+	Enabled   bool     `json:"enabled"`
+	Syntax    string   `json:"syntax,omitempty"`
+	Example   string   `json:"example"`
 }
 
-func (h *Handler) types(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Types []typeInfo `json:"types"`
 	}{}
 	for _, t := range diagram.Types() {
-		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Enabled: h.o.EnabledTypes[t.Name]}
+		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Preferred: string(t.Preferred), Enabled: h.o.EnabledTypes[t.Name],
+			Syntax: t.Syntax, Example: t.Example}
 		for _, f := range t.Formats {
 			ti.Formats = append(ti.Formats, string(f))
 		}
 		out.Types = append(out.Types, ti)
 	}
 	writeJSON(w, http.StatusOK, "application/json", "public, max-age=300", out)
+	return nil
 }
 
-func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
 	status, checks := h.svc.Health(ctx)
@@ -66,6 +70,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, "application/health+json", "no-store", out)
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, contentType, cacheControl string, v any) {

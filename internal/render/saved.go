@@ -30,31 +30,27 @@ func errNoSuchDiagram(id string) error {
 	return diagram.Errorf(diagram.ErrNotFound, "No saved diagram has the id %s.", id)
 }
 
-func (h *Handler) renderSaved(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) renderSaved(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if !savedIDPattern.MatchString(id) {
-		h.fail(w, r, errNoSuchDiagram(id))
-		return
+		return errNoSuchDiagram(id)
 	}
 	d, err := h.svc.Load(r.Context(), id)
-	if err != nil {
-		if errors.Is(err, diagram.ErrNotFound) {
-			err = errNoSuchDiagram(id)
-		}
-		h.fail(w, r, err)
-		return
+	if errors.Is(err, diagram.ErrNotFound) {
+		return errNoSuchDiagram(id)
 	}
-	t, f, err := h.resolve(d.Type, r.PathValue("format"))
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	req, err := diagram.NewRequest(t, f, []byte(d.Source), d.Options, h.o.MaxSourceBytes)
+	opts := make(map[string]any, len(d.Options))
+	for k, v := range d.Options {
+		opts[k] = v
+	}
+	req, key, err := h.build(input{route: d.Type, format: r.PathValue("format"), source: []byte(d.Source), options: opts})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	h.serve(w, r, req)
+	return h.serve(w, r, req, key, "")
 }
 
 // savedResponse is the answer to a save: the id and where to render it.
@@ -65,45 +61,34 @@ type savedResponse struct {
 	URLs    map[string]string `json:"urls"`
 }
 
-func (h *Handler) save(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) save(w http.ResponseWriter, r *http.Request) error {
 	var in jsonRequest
 	if err := h.readJSON(w, r, &in); err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	if in.Type == "" {
-		h.fail(w, r, diagram.Errorf(diagram.ErrBadRequest, "Field diagram_type must not be empty."))
-		return
-	}
-	t, err := h.lookup(in.Type)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	opts, err := diagram.MergeOptions(nil, nil, in.Options)
-	if err != nil {
-		h.fail(w, r, err)
-		return
+		return diagram.Errorf(diagram.ErrBadRequest, "Field diagram_type must not be empty.")
 	}
 	if in.Source == "" {
-		h.fail(w, r, diagram.Errorf(diagram.ErrEmptySource, "Field diagram_source must not be empty."))
-		return
+		if _, err := h.lookup(in.Type); err != nil {
+			return err
+		}
+		return errEmptyField("diagram_source")
 	}
-	req, err := diagram.NewRequest(t, preferredFormat(t), []byte(in.Source), opts, h.o.MaxSourceBytes)
+	req, _, err := h.build(input{route: in.Type, source: []byte(in.Source), options: in.Options})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
-	d, err := h.svc.Save(r.Context(), Saved{Type: t.Name, Source: string(req.Source), Options: opts})
+	d, err := h.svc.Save(r.Context(), Saved{Type: req.Type.Name, Source: string(req.Source), Options: req.Options})
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return err
 	}
 	out := savedResponse{ID: d.ID, Type: d.Type, Created: d.Created, URLs: map[string]string{}}
 	base := h.baseURL(r) + "/d/" + d.ID + "/"
-	for _, f := range t.Formats {
+	for _, f := range req.Type.Formats {
 		out.URLs[string(f)] = base + string(f)
 	}
-	w.Header().Set("Location", base+string(preferredFormat(t)))
+	w.Header().Set("Location", base+string(req.Type.Preferred))
 	writeJSON(w, http.StatusCreated, "application/json", "no-store", out)
+	return nil
 }

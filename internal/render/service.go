@@ -186,6 +186,11 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 	return res, nil
 }
 
+// Object reads a stored render by its file name (key and extension).
+func (s *Service) Object(ctx context.Context, file string) ([]byte, string, error) {
+	return s.store.Get(ctx, diagram.RendersPrefix+file)
+}
+
 // Saved is a diagram stored for rendering by id: the user data that
 // backups protect.
 type Saved struct {

@@ -6,17 +6,17 @@ import { Decoration, keymap } from "@codemirror/view";
 import { json } from "@codemirror/lang-json";
 import { xml } from "@codemirror/lang-xml";
 import { oneDark } from "@codemirror/theme-one-dark";
-import { examples } from "./examples.js";
 
 const $ = (id) => document.getElementById(id);
 const previewable = ["svg", "png", "jpeg"];
-const jsonTypes = new Set(["vega", "vegalite", "wavedrom", "excalidraw"]);
-const xmlTypes = new Set(["bpmn", "umlet", "diagramsnet"]);
 const maxGetURL = 4000;
 
 const config = await fetch("config.json").then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
 const api = (config.apiBaseURL || "").replace(/\/$/, "");
+// Each type's formats, preferred format, syntax and example come from the
+// API's table, as the deployment serves them.
 const types = (await fetch(api + "/v1/types").then((r) => r.json())).types.filter((t) => t.enabled);
+const examples = Object.fromEntries(types.map((t) => [t.name, t.example]));
 
 // --- state in the URL: #type/format/encoded-source -------------------------
 
@@ -68,7 +68,8 @@ const errorLine = StateField.define({
 });
 const language = new Compartment();
 const theme = new Compartment();
-const languageFor = (type) => (jsonTypes.has(type) ? json() : xmlTypes.has(type) ? xml() : []);
+const languages = { json, xml };
+const languageFor = (type) => languages[types.find((t) => t.name === type)?.syntax]?.() ?? [];
 
 const view = new EditorView({
   parent: $("editor"),
@@ -89,13 +90,13 @@ const view = new EditorView({
 // --- type, format, examples -------------------------------------------------
 
 for (const t of types) $("type").add(new Option(t.name, t.name));
-for (const name of Object.keys(examples).filter((n) => types.some((t) => t.name === n))) $("example").add(new Option(name, name));
+for (const t of types) $("example").add(new Option(t.name, t.name));
 
 function fillFormats(type, wanted) {
   const t = types.find((x) => x.name === type);
   const formats = t.formats.filter((f) => previewable.includes(f));
   $("format").replaceChildren(...formats.map((f) => new Option(f, f)));
-  $("format").value = formats.includes(wanted) ? wanted : formats.includes("svg") ? "svg" : formats[0];
+  $("format").value = formats.includes(wanted) ? wanted : formats.includes(t.preferred_format) ? t.preferred_format : formats[0];
   $("download-svg").hidden = !t.formats.includes("svg");
   $("download-png").hidden = !t.formats.includes("png");
 }
