@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -20,9 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/umlimages/umlimages/internal/cache"
 	"github.com/umlimages/umlimages/internal/config"
-	"github.com/umlimages/umlimages/internal/kroki"
 	"github.com/umlimages/umlimages/internal/obs"
 	"github.com/umlimages/umlimages/internal/render"
 )
@@ -61,25 +58,7 @@ func newHandler(ctx context.Context, cfg config.Render, log *slog.Logger) (http.
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 	}})
-	kc := kroki.New(cfg.KrokiURL, hc, kroki.Options{Timeout: cfg.RenderTimeout, MaxOutput: cfg.MaxOutputBytes})
-	svc := render.NewService(kc, cache.New(s3c, cfg.CacheBucket), render.ServiceOptions{
-		RendererVersion: cfg.KrokiVersion,
-		Timeout:         cfg.RenderTimeout,
-		MemoryBytes:     cfg.MemoryCacheBytes,
-		Logger:          log,
-	})
-	return render.NewHandler(svc, render.HandlerOptions{
-		MaxSourceBytes:   cfg.MaxSourceBytes,
-		MaxInlineBytes:   cfg.MaxInlineBytes,
-		Timeout:          cfg.RenderTimeout,
-		EnabledTypes:     cfg.EnabledTypes,
-		PublicBaseURL:    cfg.PublicBaseURL,
-		OriginSecret:     cfg.OriginSecret,
-		Version:          version(),
-		RendererVersion:  cfg.KrokiVersion,
-		MetricsNamespace: cfg.MetricsNamespace,
-		Logger:           log,
-	}), nil
+	return render.New(cfg, s3c, hc, log), nil
 }
 
 func serve(addr string, h http.Handler, log *slog.Logger) error {
@@ -97,11 +76,4 @@ func serve(addr string, h http.Handler, log *slog.Logger) error {
 		return err
 	}
 	return nil
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "dev"
 }

@@ -1,9 +1,6 @@
 package config
 
 import (
-	"errors"
-	"fmt"
-	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +8,7 @@ import (
 
 // Backup is the backup function's configuration.
 type Backup struct {
+	Runtime
 	SourceBucket string
 	BackupBucket string
 	// BackupRegion is the backup bucket's region (the standby's), when it
@@ -22,60 +20,42 @@ type Backup struct {
 	Namespace string
 	// Retention and LockMode are the Object Lock of every backup copy
 	// (0: none); ThawTier the archive retrieval tier of restores.
-	Retention        time.Duration
-	LockMode         string
-	ThawTier         string
-	Concurrency      int
-	S3ForcePathStyle bool
-	LogLevel         slog.Level
-	MetricsNamespace string
-	InLambda         bool
+	Retention   time.Duration
+	LockMode    string
+	ThawTier    string
+	Concurrency int
 }
 
 // LoadBackup reads the backup function's configuration.
 func LoadBackup(getenv func(string) string) (Backup, error) {
-	var errs []error
+	e := &env{get: getenv}
 	c := Backup{
-		SourceBucket:     getenv(EnvSourceBucket),
-		BackupBucket:     getenv(EnvBackupBucket),
-		BackupRegion:     getenv(EnvBackupRegion),
-		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
-		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
-	}
-	for name, v := range map[string]string{EnvSourceBucket: c.SourceBucket, EnvBackupBucket: c.BackupBucket} {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is required", name))
-		}
+		Runtime:      e.runtime(),
+		SourceBucket: e.required(EnvSourceBucket),
+		BackupBucket: e.required(EnvBackupBucket),
+		BackupRegion: e.str(EnvBackupRegion, ""),
+		Namespace:    e.str(EnvBackupNamespace, ""),
+		Retention:    e.duration(EnvBackupRetention, 0, 0, true),
+		LockMode:     e.oneOf(EnvBackupLockMode, "GOVERNANCE", "GOVERNANCE", "COMPLIANCE"),
+		ThawTier:     e.oneOf(EnvBackupThawTier, "Standard", "Standard", "Bulk", "Expedited"),
+		Concurrency:  e.size(EnvBackupWorkers, DefaultBackupConcurrency),
 	}
 	if c.SourceBucket != "" && c.SourceBucket == c.BackupBucket {
-		errs = append(errs, fmt.Errorf("%s and %s must differ", EnvSourceBucket, EnvBackupBucket))
+		e.fail(EnvBackupBucket, "must differ from %s", EnvSourceBucket)
 	}
-	c.Concurrency = size(getenv, EnvBackupWorkers, DefaultBackupConcurrency, &errs)
-	c.Namespace = getenv(EnvBackupNamespace)
 	// The failover's state is always backed up; BACKUP_PREFIXES names the
 	// rest (default diagrams/).
 	c.Prefixes = []string{"failover/"}
-	for _, p := range strings.Split(or(strings.TrimSpace(getenv(EnvBackupPrefixes)), "diagrams/"), ",") {
+	for _, p := range strings.Split(e.str(EnvBackupPrefixes, "diagrams/"), ",") {
 		switch p = strings.TrimSpace(p); {
 		case p == "" || strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/"):
-			errs = append(errs, fmt.Errorf("%s: %q is not a prefix such as diagrams/", EnvBackupPrefixes, p))
+			e.fail(EnvBackupPrefixes, "%q is not a prefix such as diagrams/", p)
 		case !slices.Contains(c.Prefixes, p):
 			c.Prefixes = append(c.Prefixes, p)
 		}
 	}
-	c.Retention = durationOrZero(getenv, EnvBackupRetention, 0, &errs)
-	c.LockMode = strings.ToUpper(or(getenv(EnvBackupLockMode), "GOVERNANCE"))
-	if c.LockMode != "GOVERNANCE" && c.LockMode != "COMPLIANCE" {
-		errs = append(errs, fmt.Errorf("%s: %q is not GOVERNANCE or COMPLIANCE", EnvBackupLockMode, c.LockMode))
-	}
-	c.ThawTier = or(getenv(EnvBackupThawTier), "Standard")
-	if c.ThawTier != "Standard" && c.ThawTier != "Bulk" && c.ThawTier != "Expedited" {
-		errs = append(errs, fmt.Errorf("%s: %q is not Standard, Bulk or Expedited", EnvBackupThawTier, c.ThawTier))
-	}
-	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
-	c.LogLevel = level(getenv, &errs)
-	if len(errs) > 0 {
-		return Backup{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	if err := e.err(); err != nil {
+		return Backup{}, err
 	}
 	return c, nil
 }

@@ -1,11 +1,6 @@
 package config
 
-import (
-	"errors"
-	"fmt"
-	"log/slog"
-	"time"
-)
+import "time"
 
 // Failover is the failover function's configuration. Without a hosted
 // zone (HOSTED_ZONE_ID, RECORD_NAME, PRIMARY_TARGET and STANDBY_TARGET all
@@ -13,65 +8,51 @@ import (
 // it has a URL for, decides and tells the operators, and switches nothing
 // (a target it cannot probe counts as unhealthy).
 type Failover struct {
-	HostedZoneID     string
-	RecordName       string
-	PrimaryTarget    string
-	StandbyTarget    string
-	PrimaryProbeURL  string
-	StandbyProbeURL  string
-	MinDwell         time.Duration
-	StateBucket      string
-	TopicARN         string
-	SyncTimeout      time.Duration
-	S3ForcePathStyle bool
-	ProbeTimeout     time.Duration
-	OriginSecret     string
-	LogLevel         slog.Level
-	InLambda         bool
+	Runtime
+	HostedZoneID    string
+	RecordName      string
+	PrimaryTarget   string
+	StandbyTarget   string
+	PrimaryProbeURL string
+	StandbyProbeURL string
+	MinDwell        time.Duration
+	StateBucket     string
+	TopicARN        string
+	SyncTimeout     time.Duration
+	ProbeTimeout    time.Duration
+	OriginSecret    string
 }
 
 // LoadFailover reads the failover function's configuration.
 func LoadFailover(getenv func(string) string) (Failover, error) {
-	var errs []error
+	e := &env{get: getenv}
 	c := Failover{
-		HostedZoneID:    getenv(EnvHostedZoneID),
-		RecordName:      getenv(EnvRecordName),
-		PrimaryTarget:   getenv(EnvPrimaryTarget),
-		StandbyTarget:   getenv(EnvStandbyTarget),
-		PrimaryProbeURL: getenv(EnvPrimaryProbeURL),
-		StandbyProbeURL: getenv(EnvStandbyProbeURL),
-		StateBucket:     getenv(EnvStateBucket),
-		TopicARN:        getenv(EnvTopicARN),
-		OriginSecret:    getenv(EnvOriginSecret),
-		InLambda:        getenv(EnvLambdaRuntimeAPI) != "",
-	}
-	required := []struct{ name, v string }{{EnvStateBucket, c.StateBucket}}
-	dns := []struct{ name, v string }{
-		{EnvHostedZoneID, c.HostedZoneID}, {EnvRecordName, c.RecordName}, {EnvPrimaryTarget, c.PrimaryTarget}, {EnvStandbyTarget, c.StandbyTarget},
-		{EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL},
+		Runtime:         e.runtime(),
+		HostedZoneID:    e.str(EnvHostedZoneID, ""),
+		RecordName:      e.str(EnvRecordName, ""),
+		PrimaryTarget:   e.str(EnvPrimaryTarget, ""),
+		StandbyTarget:   e.str(EnvStandbyTarget, ""),
+		PrimaryProbeURL: e.url(EnvPrimaryProbeURL),
+		StandbyProbeURL: e.url(EnvStandbyProbeURL),
+		StateBucket:     e.required(EnvStateBucket),
+		TopicARN:        e.str(EnvTopicARN, ""),
+		OriginSecret:    e.str(EnvOriginSecret, ""),
+		MinDwell:        e.duration(EnvMinDwell, DefaultMinDwell, 0, true),
+		SyncTimeout:     e.duration(EnvSyncTimeout, DefaultSyncTimeout, 0, false),
+		ProbeTimeout:    e.duration(EnvProbeTimeout, DefaultProbeTimeout, 0, false),
 	}
 	if c.HostedZoneID != "" || c.RecordName != "" || c.PrimaryTarget != "" || c.StandbyTarget != "" {
-		required = append(required, dns...)
-	}
-	for _, req := range required {
-		if req.v == "" {
-			errs = append(errs, fmt.Errorf("%s is required", req.name))
-		}
-	}
-	for _, u := range []struct{ name, v string }{{EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL}} {
-		if u.v != "" {
-			if err := checkURL(u.v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", u.name, err))
+		for _, f := range []struct{ name, v string }{
+			{EnvHostedZoneID, c.HostedZoneID}, {EnvRecordName, c.RecordName}, {EnvPrimaryTarget, c.PrimaryTarget},
+			{EnvStandbyTarget, c.StandbyTarget}, {EnvPrimaryProbeURL, c.PrimaryProbeURL}, {EnvStandbyProbeURL, c.StandbyProbeURL},
+		} {
+			if f.v == "" {
+				e.required(f.name)
 			}
 		}
 	}
-	c.MinDwell = durationOrZero(getenv, EnvMinDwell, DefaultMinDwell, &errs)
-	c.SyncTimeout = duration(getenv, EnvSyncTimeout, DefaultSyncTimeout, &errs)
-	c.ProbeTimeout = duration(getenv, EnvProbeTimeout, DefaultProbeTimeout, &errs)
-	c.S3ForcePathStyle = boolean(getenv, EnvS3ForcePathStyle, &errs)
-	c.LogLevel = level(getenv, &errs)
-	if len(errs) > 0 {
-		return Failover{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	if err := e.err(); err != nil {
+		return Failover{}, err
 	}
 	return c, nil
 }

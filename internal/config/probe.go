@@ -1,51 +1,30 @@
 package config
 
-import (
-	"errors"
-	"fmt"
-	"log/slog"
-	"strings"
-	"time"
-
-	"github.com/umlimages/umlimages/internal/diagram"
-)
+import "time"
 
 // Probe is the health probe's configuration.
 type Probe struct {
+	Runtime
 	// Engines to probe; empty: every type the API enables.
 	Engines       []string
 	Timeout       time.Duration
 	LatencyBudget time.Duration
 	// OriginSecret is sent in OriginHeader to the regional APIs.
-	OriginSecret     string
-	LogLevel         slog.Level
-	MetricsNamespace string
-	InLambda         bool
+	OriginSecret string
 }
 
 // LoadProbe reads the health probe's configuration.
 func LoadProbe(getenv func(string) string) (Probe, error) {
-	var errs []error
+	e := &env{get: getenv}
 	c := Probe{
-		OriginSecret:     getenv(EnvOriginSecret),
-		MetricsNamespace: or(getenv(EnvMetricsNamespace), DefaultNamespace),
-		InLambda:         getenv(EnvLambdaRuntimeAPI) != "",
+		Runtime:       e.runtime(),
+		Engines:       e.types(EnvProbeEngines),
+		Timeout:       e.duration(EnvProbeTimeout, DefaultProbeTimeout, 0, false),
+		LatencyBudget: e.duration(EnvLatencyBudget, DefaultLatencyBudget, 0, false),
+		OriginSecret:  e.str(EnvOriginSecret, ""),
 	}
-	if v := strings.TrimSpace(getenv(EnvProbeEngines)); v != "" {
-		for _, name := range strings.Split(v, ",") {
-			t, ok := diagram.Lookup(strings.TrimSpace(name))
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s: unknown diagram type %q", EnvProbeEngines, strings.TrimSpace(name)))
-				continue
-			}
-			c.Engines = append(c.Engines, t.Name)
-		}
-	}
-	c.Timeout = duration(getenv, EnvProbeTimeout, DefaultProbeTimeout, &errs)
-	c.LatencyBudget = duration(getenv, EnvLatencyBudget, DefaultLatencyBudget, &errs)
-	c.LogLevel = level(getenv, &errs)
-	if len(errs) > 0 {
-		return Probe{}, fmt.Errorf("config: %w", errors.Join(errs...))
+	if err := e.err(); err != nil {
+		return Probe{}, err
 	}
 	return c, nil
 }

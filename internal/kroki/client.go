@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
 )
@@ -28,31 +27,18 @@ const MaxMessageBytes = 4096
 type Client struct {
 	baseURL   string
 	http      *http.Client
-	timeout   time.Duration
 	maxOutput int
 }
 
-// Options configure a Client.
-type Options struct {
-	// Timeout bounds one render, on top of the caller's context.
-	Timeout time.Duration
-	// MaxOutput bounds a render's size in bytes.
-	MaxOutput int
-}
-
 // New returns a client for the Kroki server at baseURL, using hc for
-// transport (instrumented by the caller).
-func New(baseURL string, hc *http.Client, o Options) *Client {
-	return &Client{baseURL: strings.TrimRight(baseURL, "/"), http: hc, timeout: o.Timeout, maxOutput: o.MaxOutput}
+// transport (instrumented by the caller); a render over maxOutput bytes
+// fails (0: no limit).
+func New(baseURL string, hc *http.Client, maxOutput int) *Client {
+	return &Client{baseURL: strings.TrimRight(baseURL, "/"), http: hc, maxOutput: maxOutput}
 }
 
-// Render renders one diagram.
+// Render renders one diagram, within the caller's deadline.
 func (c *Client) Render(ctx context.Context, req diagram.Request) ([]byte, error) {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
 	url := c.baseURL + "/" + req.Type.Name + "/" + string(req.Format)
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(req.Source))
 	if err != nil {

@@ -25,8 +25,8 @@ func request(t *testing.T, route string, f diagram.Format, src string, opts diag
 	return diagram.Request{Type: ty, Format: f, Source: []byte(src), Options: opts}
 }
 
-func client(url string, timeout time.Duration, maxOutput int) *kroki.Client {
-	return kroki.New(url, &http.Client{}, kroki.Options{Timeout: timeout, MaxOutput: maxOutput})
+func client(url string, maxOutput int) *kroki.Client {
+	return kroki.New(url, &http.Client{}, maxOutput)
 }
 
 var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
@@ -46,7 +46,7 @@ func TestRenderSuccess(t *testing.T) {
 		w.Write([]byte("<svg/>"))
 	}))
 	defer srv.Close()
-	c := client(srv.URL+"/", time.Second, 1<<20)
+	c := client(srv.URL+"/", 1<<20)
 
 	body, err := c.Render(context.Background(), request(t, "dot", diagram.SVG, "digraph{a}", diagram.Options{"theme": "dark"}))
 	if err != nil || string(body) != "<svg/>" {
@@ -97,7 +97,7 @@ func TestRenderErrors(t *testing.T) {
 				io.WriteString(w, c.body)
 			}))
 			defer srv.Close()
-			_, err := client(srv.URL, time.Second, 1<<20).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
+			_, err := client(srv.URL, 1<<20).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
 			if c.want != nil {
 				if !errors.Is(err, c.want) {
 					t.Fatalf("got %v, want %v", err, c.want)
@@ -122,7 +122,7 @@ func TestRenderConnectionRefused(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	_, err = client("http://"+addr, time.Second, 1<<20).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
+	_, err = client("http://"+addr, 1<<20).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
 	if !errors.Is(err, diagram.ErrUnavailable) {
 		t.Fatalf("got %v, want ErrUnavailable", err)
 	}
@@ -138,20 +138,12 @@ func TestRenderDeadline(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	t.Run("client timeout", func(t *testing.T) {
-		_, err := client(srv.URL, 50*time.Millisecond, 1<<20).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
-		if !errors.Is(err, diagram.ErrTimeout) {
-			t.Fatalf("got %v, want ErrTimeout", err)
-		}
-	})
-	t.Run("caller deadline", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		_, err := client(srv.URL, time.Minute, 1<<20).Render(ctx, request(t, "graphviz", diagram.SVG, "x", nil))
-		if !errors.Is(err, diagram.ErrTimeout) {
-			t.Fatalf("got %v, want ErrTimeout", err)
-		}
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := client(srv.URL, 1<<20).Render(ctx, request(t, "graphviz", diagram.SVG, "x", nil))
+	if !errors.Is(err, diagram.ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
 }
 
 func TestRenderOversizedBody(t *testing.T) {
@@ -160,7 +152,7 @@ func TestRenderOversizedBody(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Write(bytes.Repeat([]byte("x"), n))
 		}))
-		body, err := client(srv.URL, time.Second, max).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
+		body, err := client(srv.URL, max).Render(context.Background(), request(t, "graphviz", diagram.SVG, "x", nil))
 		srv.Close()
 		if n > max {
 			if !errors.Is(err, diagram.ErrOutputTooLarge) {
@@ -183,14 +175,14 @@ func TestHealth(t *testing.T) {
 		io.WriteString(w, `{"status":"pass"}`)
 	}))
 	defer up.Close()
-	if err := client(up.URL, time.Second, 0).Health(context.Background()); err != nil {
+	if err := client(up.URL, 0).Health(context.Background()); err != nil {
 		t.Errorf("healthy server: %v", err)
 	}
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer down.Close()
-	if err := client(down.URL, time.Second, 0).Health(context.Background()); !errors.Is(err, diagram.ErrUnavailable) {
+	if err := client(down.URL, 0).Health(context.Background()); !errors.Is(err, diagram.ErrUnavailable) {
 		t.Errorf("503 server: got %v, want ErrUnavailable", err)
 	}
 }

@@ -2,14 +2,11 @@ package render_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
 
-	"github.com/umlimages/umlimages/internal/obs"
-	"github.com/umlimages/umlimages/internal/render"
 	"github.com/umlimages/umlimages/internal/s3test"
 )
 
@@ -17,9 +14,7 @@ import (
 // process (no network between client and handler).
 func benchmarkHit(b *testing.B, memoryBytes int) {
 	k := newFakeKroki(b)
-	s := newStackOn(b, k.URL, k, s3test.Start(b), memoryBytes, func(o *render.HandlerOptions) {
-		o.Logger = obs.NewLogger(io.Discard, slog.LevelInfo)
-	})
+	s := newStackLogging(b, k.URL, k, s3test.Start(b), memoryBytes, io.Discard)
 	path := "/graphviz/svg/" + enc("big:20000")
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	rec := httptest.NewRecorder()

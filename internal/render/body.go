@@ -39,7 +39,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (postBody, er
 		}
 		return postBody{json: &in}, nil
 	}
-	text, err := readLimited(w, r, h.o.MaxSourceBytes)
+	text, err := readLimited(w, r, h.cfg.MaxSourceBytes)
 	if err != nil {
 		return postBody{}, err
 	}
@@ -50,7 +50,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (postBody, er
 }
 
 func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	raw, err := readLimited(w, r, 2*h.o.MaxSourceBytes+jsonOverhead)
+	raw, err := readLimited(w, r, 2*h.cfg.MaxSourceBytes+jsonOverhead)
 	if err != nil {
 		return err
 	}

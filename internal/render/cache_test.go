@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/render"
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/s3test"
 )
 
@@ -128,7 +128,7 @@ func TestKrokiDown(t *testing.T) {
 }
 
 func TestKrokiHangingHitsDeadline(t *testing.T) {
-	s := newStack(t, func(o *render.HandlerOptions) { o.Timeout = 200 * time.Millisecond })
+	s := newStack(t, func(o *config.Render) { o.RenderTimeout = 200 * time.Millisecond })
 	s.kroki.gate = make(chan struct{})
 	defer close(s.kroki.gate)
 	r := s.do(t, "GET", "/graphviz/svg/"+enc(dot), "").expect(t, http.StatusGatewayTimeout)
@@ -208,7 +208,7 @@ func TestEmptyRenderNeverCached(t *testing.T) {
 }
 
 func TestOversizeRedirect(t *testing.T) {
-	s := newStack(t, func(o *render.HandlerOptions) { o.MaxInlineBytes = 1000 })
+	s := newStack(t, func(o *config.Render) { o.MaxInlineBytes = 1000 })
 	small := s.do(t, "GET", "/graphviz/svg/"+enc("big:1000"), "").expect(t, 200)
 	if len(small.body) != 1000 {
 		t.Fatalf("at the limit: got %d bytes inline, want 1000", len(small.body))

@@ -70,9 +70,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ri := &requestInfo{}
 	ctx = context.WithValue(ctx, infoKey{}, ri)
-	if h.o.Timeout > 0 {
+	if h.cfg.RenderTimeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.o.Timeout)
+		ctx, cancel = context.WithTimeout(ctx, h.cfg.RenderTimeout)
 		defer cancel()
 	}
 	r = r.WithContext(ctx)
@@ -92,12 +92,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(ctx, r, ri, h.now().Sub(start))
 	}()
 	switch {
-	case h.o.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(config.OriginHeader)), []byte(h.o.OriginSecret)) != 1:
+	case h.cfg.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(config.OriginHeader)), []byte(h.cfg.OriginSecret)) != 1:
 		h.fail(rec, r, diagram.Errorf(errNotThroughEdge, "This endpoint serves its CloudFront distribution only; use the service's public address."))
 	case r.Method == http.MethodOptions:
 		h.preflight(rec, r)
-	case len(r.URL.RequestURI()) > h.o.MaxURLBytes:
-		h.fail(rec, r, diagram.Errorf(errURITooLong, "The request URI's length exceeds %d.", h.o.MaxURLBytes))
+	case len(r.URL.RequestURI()) > MaxURLBytes:
+		h.fail(rec, r, diagram.Errorf(errURITooLong, "The request URI's length exceeds %d.", MaxURLBytes))
 	default:
 		h.mux.ServeHTTP(rec, r)
 	}

@@ -3,65 +3,54 @@ package render
 import (
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/kroki"
 	"github.com/umlimages/umlimages/internal/obs"
 )
 
 // Limits of the HTTP API.
 const (
-	// DefaultMaxURLBytes accepts every request line CloudFront passes on
-	// (8 KB) with room to spare.
-	DefaultMaxURLBytes = 16 << 10
-	healthTimeout      = 3 * time.Second
+	// MaxURLBytes accepts every request line CloudFront passes on (8 KB)
+	// with room to spare.
+	MaxURLBytes   = 16 << 10
+	healthTimeout = 3 * time.Second
 )
-
-// HandlerOptions configure a Handler.
-type HandlerOptions struct {
-	MaxSourceBytes int
-	// MaxInlineBytes is the largest render returned in the response body;
-	// bigger ones are redirected to their object in the cache. 0: no limit.
-	MaxInlineBytes int
-	MaxURLBytes    int
-	// Timeout is the per-request deadline.
-	Timeout time.Duration
-	// EnabledTypes holds the canonical names of the types served.
-	EnabledTypes map[string]bool
-	// PublicBaseURL is the service's public address, for absolute links
-	// and redirects; empty: links are made from the request's Host.
-	PublicBaseURL string
-	// OriginSecret, when set, must come in config.OriginHeader: the
-	// regional API then serves only what its CloudFront distribution (and
-	// the probes) send.
-	OriginSecret     string
-	Version          string
-	RendererVersion  string
-	MetricsNamespace string
-	Logger           *slog.Logger
-}
 
 // Handler is the HTTP API.
 type Handler struct {
-	svc *Service
-	o   HandlerOptions
-	log *slog.Logger
-	mux *http.ServeMux
-	emf *obs.EMF
-	now func() time.Time
-	hot *memory
+	svc     *Service
+	cfg     config.Render
+	version string
+	log     *slog.Logger
+	mux     *http.ServeMux
+	emf     *obs.EMF
+	now     func() time.Time
+	hot     *memory
 }
 
-// NewHandler returns the HTTP API over svc.
-func NewHandler(svc *Service, o HandlerOptions) *Handler {
-	if o.MaxURLBytes == 0 {
-		o.MaxURLBytes = DefaultMaxURLBytes
+// New builds the render API from its configuration, over an S3 client
+// for the cache and an HTTP client for Kroki. The function's main, the dev
+// stack, the benchmark and the tests all build it here.
+func New(cfg config.Render, s3c *s3.Client, hc *http.Client, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	h := &Handler{svc: svc, o: o, log: o.Logger, mux: http.NewServeMux(), now: time.Now, hot: newMemory(min(hotBytes, svc.memory.budget)),
-		emf: obs.NewEMF(o.MetricsNamespace, []string{"Service"}, requestMetrics...)}
+	svc := NewService(kroki.New(cfg.KrokiURL, hc, cfg.MaxOutputBytes), cache.New(s3c, cfg.CacheBucket), ServiceOptions{
+		RendererVersion: cfg.KrokiVersion,
+		Timeout:         cfg.RenderTimeout,
+		MemoryBytes:     cfg.MemoryCacheBytes,
+		Logger:          log,
+	})
+	h := &Handler{svc: svc, cfg: cfg, version: version(), log: log, mux: http.NewServeMux(), now: time.Now,
+		hot: newMemory(min(hotBytes, cfg.MemoryCacheBytes)),
+		emf: obs.NewEMF(cfg.MetricsNamespace, []string{"Service"}, requestMetrics...)}
 	for _, p := range []string{"GET /health", "GET /healthz", "GET /v1/health"} {
 		h.route(p, h.health)
 	}
@@ -103,4 +92,13 @@ func (h *Handler) notAllowed(allow string, checkFormat bool) func(http.ResponseW
 		w.Header().Set("Allow", allow)
 		return diagram.Errorf(errMethodNotAllowed, "Method Not Allowed")
 	}
+}
+
+// version is the running binary's module version ("dev" when built from a
+// work tree).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
 }

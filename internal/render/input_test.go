@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/render"
 )
@@ -18,7 +19,7 @@ import (
 // TestDeflateBomb: a ~4 KB URL inflating past 3 MB is refused with 413
 // before Kroki is called.
 func TestDeflateBomb(t *testing.T) {
-	s := newStack(t, func(o *render.HandlerOptions) { o.MaxSourceBytes = 1 << 20 })
+	s := newStack(t, func(o *config.Render) { o.MaxSourceBytes = 1 << 20 })
 	bomb := enc(strings.Repeat("A", 3<<20))
 	if len(bomb) > 5<<10 {
 		t.Fatalf("bomb payload %d bytes; want about 4 KB", len(bomb))
@@ -34,7 +35,7 @@ func TestDeflateBomb(t *testing.T) {
 
 func TestSourceLimit(t *testing.T) {
 	const max = 1000
-	s := newStack(t, func(o *render.HandlerOptions) { o.MaxSourceBytes = max })
+	s := newStack(t, func(o *config.Render) { o.MaxSourceBytes = max })
 	for _, n := range []int{max - 1, max, max + 1} {
 		src := "x" + strings.Repeat("y", n-1)
 		want := 200
@@ -59,7 +60,7 @@ func TestLongRequestLine(t *testing.T) {
 		t.Fatalf("path is %d bytes; want about 8 KB", len(path))
 	}
 	s.do(t, "GET", path, "").expect(t, 200)
-	long := "/graphviz/svg/" + strings.Repeat("A", render.DefaultMaxURLBytes)
+	long := "/graphviz/svg/" + strings.Repeat("A", render.MaxURLBytes)
 	r := s.do(t, "GET", long, "").expect(t, http.StatusRequestURITooLong)
 	if !strings.Contains(string(r.body), "The request URI's length exceeds") {
 		t.Errorf("414 body: %q", r.body)
@@ -67,7 +68,7 @@ func TestLongRequestLine(t *testing.T) {
 }
 
 func TestDisabledType(t *testing.T) {
-	s := newStack(t, func(o *render.HandlerOptions) { o.EnabledTypes = map[string]bool{"graphviz": true} })
+	s := newStack(t, func(o *config.Render) { o.EnabledTypes = map[string]bool{"graphviz": true} })
 	s.do(t, "GET", "/graphviz/svg/"+enc(dot), "").expect(t, 200)
 	r := s.do(t, "GET", "/plantuml/svg/"+enc("a -> b"), "").expect(t, 400)
 	if !strings.Contains(string(r.body), "disabled") {
@@ -131,7 +132,7 @@ func TestSavedDiagrams(t *testing.T) {
 }
 
 func TestHealthAndTypes(t *testing.T) {
-	s := newStack(t, func(o *render.HandlerOptions) {
+	s := newStack(t, func(o *config.Render) {
 		o.EnabledTypes = map[string]bool{"graphviz": true, "plantuml": true}
 	})
 	for _, p := range []string{"/health", "/v1/health", "/healthz"} {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
-	"github.com/umlimages/umlimages/internal/render"
 )
 
 // TestOriginLock: with an origin secret, only requests carrying it (what
@@ -16,7 +15,7 @@ import (
 // asked for.
 func TestOriginLock(t *testing.T) {
 	const secret = "s3cr3t-from-secrets-manager"
-	s := newStack(t, func(o *render.HandlerOptions) { o.OriginSecret = secret })
+	s := newStack(t, func(o *config.Render) { o.OriginSecret = secret })
 	path := "/graphviz/svg/" + diagram.Encode([]byte("digraph { a -> b }"))
 	for _, c := range []struct {
 		name, method, path string

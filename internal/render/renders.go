@@ -97,9 +97,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	if err != nil {
 		return err
 	}
-	if h.o.MaxInlineBytes > 0 && len(res.Body) > h.o.MaxInlineBytes {
+	if h.cfg.MaxInlineBytes > 0 && len(res.Body) > h.cfg.MaxInlineBytes {
 		if !res.Stored {
-			return diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.o.MaxInlineBytes)
+			return diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.cfg.MaxInlineBytes)
 		}
 		status := http.StatusFound
 		if r.Method == http.MethodPost {

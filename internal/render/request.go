@@ -49,11 +49,11 @@ func (h *Handler) build(in input) (diagram.Request, string, error) {
 	}
 	source := in.source
 	if source == nil {
-		if source, err = diagram.Decode(in.encoded, t.PlantUMLEncoding, h.o.MaxSourceBytes); err != nil {
+		if source, err = diagram.Decode(in.encoded, t.PlantUMLEncoding, h.cfg.MaxSourceBytes); err != nil {
 			return diagram.Request{}, "", err
 		}
 	}
-	req, err := diagram.NewRequest(t, f, source, opts, h.o.MaxSourceBytes)
+	req, err := diagram.NewRequest(t, f, source, opts, h.cfg.MaxSourceBytes)
 	if err != nil {
 		return diagram.Request{}, "", err
 	}
@@ -63,7 +63,7 @@ func (h *Handler) build(in input) (diagram.Request, string, error) {
 // lookup finds a type by route name among the types the operator enabled.
 func (h *Handler) lookup(route string) (diagram.Type, error) {
 	t, err := diagram.LookupRoute(route)
-	if err == nil && !h.o.EnabledTypes[t.Name] {
+	if err == nil && !h.cfg.EnabledTypes[t.Name] {
 		err = diagram.Errorf(diagram.ErrDisabledType, "Diagram type %s is disabled on this server.", t.Name)
 	}
 	return t, err

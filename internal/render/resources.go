@@ -38,7 +38,7 @@ func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
 		Types []typeInfo `json:"types"`
 	}{}
 	for _, t := range diagram.Types() {
-		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Preferred: string(t.Preferred), Enabled: h.o.EnabledTypes[t.Name],
+		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Preferred: string(t.Preferred), Enabled: h.cfg.EnabledTypes[t.Name],
 			Syntax: t.Syntax, Example: t.Example}
 		for _, f := range t.Formats {
 			ti.Formats = append(ti.Formats, string(f))
@@ -59,7 +59,7 @@ func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
 		Checks  map[string][]Check `json:"checks"`
 	}{
 		Status:  status,
-		Version: map[string]any{"umlimages": map[string]string{"number": h.o.Version}, "kroki": h.o.RendererVersion},
+		Version: map[string]any{"umlimages": map[string]string{"number": h.version}, "kroki": h.cfg.KrokiVersion},
 		Checks:  map[string][]Check{},
 	}
 	for name, c := range checks {

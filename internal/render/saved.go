@@ -11,8 +11,8 @@ import (
 
 // baseURL is the public address links and redirects are made from.
 func (h *Handler) baseURL(r *http.Request) string {
-	if h.o.PublicBaseURL != "" {
-		return h.o.PublicBaseURL
+	if h.cfg.PublicBaseURL != "" {
+		return h.cfg.PublicBaseURL
 	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {

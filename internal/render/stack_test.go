@@ -24,8 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
-	"github.com/umlimages/umlimages/internal/kroki"
 	"github.com/umlimages/umlimages/internal/obs"
 	"github.com/umlimages/umlimages/internal/render"
 	"github.com/umlimages/umlimages/internal/s3test"
@@ -126,7 +126,7 @@ type stack struct {
 	s3    *s3test.Server
 	store *cache.Store
 	logs  *logFile
-	opts  render.HandlerOptions
+	cfg   config.Render
 }
 
 // logFile collects a stack's log lines in a file, read while it serves.
@@ -157,7 +157,7 @@ func allTypes() map[string]bool {
 	return m
 }
 
-func newStack(t testing.TB, tweak ...func(*render.HandlerOptions)) *stack {
+func newStack(t testing.TB, tweak ...func(*config.Render)) *stack {
 	t.Helper()
 	k := newFakeKroki(t)
 	srv := s3test.Start(t)
@@ -166,29 +166,36 @@ func newStack(t testing.TB, tweak ...func(*render.HandlerOptions)) *stack {
 
 // newStackOn builds the API over a given Kroki URL and S3 server, with an
 // in-memory tier of memoryBytes (0: every hit comes from S3).
-func newStackOn(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, memoryBytes int, tweak ...func(*render.HandlerOptions)) *stack {
+func newStackOn(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, memoryBytes int, tweak ...func(*config.Render)) *stack {
 	t.Helper()
-	store := cache.New(srv.Client(t), srv.Bucket(t, "cache"))
 	logs := newLogFile(t)
-	log := obs.NewLogger(logs, slog.LevelInfo)
-	kc := kroki.New(krokiURL, &http.Client{}, kroki.Options{Timeout: 5 * time.Second, MaxOutput: 8 << 20})
-	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "0.32.1", Timeout: 5 * time.Second, MemoryBytes: memoryBytes, Logger: log})
-	o := render.HandlerOptions{
+	s := newStackLogging(t, krokiURL, k, srv, memoryBytes, logs, tweak...)
+	s.logs = logs
+	return s
+}
+
+// newStackLogging is newStackOn with its log lines written to logs.
+func newStackLogging(t testing.TB, krokiURL string, k *fakeKroki, srv *s3test.Server, memoryBytes int, logs io.Writer, tweak ...func(*config.Render)) *stack {
+	t.Helper()
+	bucket := srv.Bucket(t, "cache")
+	cfg := config.Render{
+		Runtime:          config.Runtime{MetricsNamespace: "UMLImagesTest"},
+		KrokiURL:         krokiURL,
+		KrokiVersion:     "0.32.1",
+		CacheBucket:      bucket,
 		MaxSourceBytes:   testMaxSource,
-		Timeout:          10 * time.Second,
+		MaxOutputBytes:   8 << 20,
+		MemoryCacheBytes: memoryBytes,
+		RenderTimeout:    10 * time.Second,
 		EnabledTypes:     allTypes(),
-		Version:          "test",
-		RendererVersion:  "0.32.1",
-		MetricsNamespace: "UMLImagesTest",
-		Logger:           log,
 	}
 	for _, f := range tweak {
-		f(&o)
+		f(&cfg)
 	}
-	h := render.NewHandler(svc, o)
+	h := render.New(cfg, srv.Client(t), &http.Client{}, obs.NewLogger(logs, slog.LevelInfo))
 	api := httptest.NewServer(h)
 	t.Cleanup(api.Close)
-	return &stack{URL: api.URL, Handler: h, kroki: k, s3: srv, store: store, logs: logs, opts: o}
+	return &stack{URL: api.URL, Handler: h, kroki: k, s3: srv, store: cache.New(srv.Client(t), bucket), cfg: cfg}
 }
 
 type response struct {

@@ -11,15 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/binpath"
-	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
-	"github.com/umlimages/umlimages/internal/kroki"
 	"github.com/umlimages/umlimages/internal/render"
 	"github.com/umlimages/umlimages/internal/s3test"
 )
@@ -96,17 +96,23 @@ func Start(t testing.TB, o Options) *Stack {
 	t.Cleanup(renderer.Close)
 	srv := s3test.Start(t)
 	bucket := srv.Bucket(t, "stack")
-	store := cache.New(srv.Client(t), bucket)
-	kc := kroki.New(renderer.URL, &http.Client{}, kroki.Options{Timeout: o.Timeout, MaxOutput: 32 << 20})
-	enabled := map[string]bool{}
+	var names []string
 	for name := range engines {
 		t, _ := diagram.Lookup(name)
-		enabled[t.Name] = true
+		names = append(names, t.Name)
 	}
-	svc := render.NewService(kc, store, render.ServiceOptions{RendererVersion: "local", Timeout: o.Timeout})
-	ah := render.NewHandler(svc, render.HandlerOptions{
-		MaxSourceBytes: 1 << 20, Timeout: o.Timeout, EnabledTypes: enabled, MetricsNamespace: "Test", OriginSecret: o.OriginSecret,
+	cfg, err := config.LoadRender(func(k string) string {
+		return map[string]string{
+			config.EnvKrokiURL: renderer.URL, config.EnvCacheBucket: bucket, config.EnvKrokiVersion: "local",
+			config.EnvEnabledTypes: strings.Join(names, ","), config.EnvMetricsNamespace: "Test", config.EnvOriginSecret: o.OriginSecret,
+			config.EnvS3ForcePathStyle: "true",
+		}[k]
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RenderTimeout = o.Timeout
+	ah := render.New(cfg, srv.Client(t), &http.Client{}, nil)
 	api := httptest.NewServer(ah)
 	t.Cleanup(api.Close)
 	return &Stack{API: api, Renderer: renderer, S3: srv, Bucket: bucket, api: ah, kroki: kh}

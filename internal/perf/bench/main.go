@@ -32,11 +32,10 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/umlimages/umlimages/internal/binpath"
-	"github.com/umlimages/umlimages/internal/cache"
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
-	"github.com/umlimages/umlimages/internal/kroki"
 	"github.com/umlimages/umlimages/internal/obs"
 	"github.com/umlimages/umlimages/internal/render"
 	"github.com/umlimages/umlimages/internal/rie"
@@ -105,14 +104,16 @@ func run() error {
 	}
 	client := s3.New(s3.Options{Region: devstack.Region, BaseEndpoint: aws.String("http://" + s3Addr), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(devstack.AccessKey, devstack.SecretKey, "")})
-	svc := render.NewService(kroki.New("http://"+krokiAddr, &http.Client{}, kroki.Options{Timeout: 60 * time.Second, MaxOutput: 32 << 20}),
-		cache.New(client, devstack.Bucket), render.ServiceOptions{RendererVersion: "bench", Timeout: 60 * time.Second, MemoryBytes: 64 << 20})
-	enabled := map[string]bool{}
-	for _, t := range renderer.Types() {
-		enabled[t] = true
+	cfg, err := config.LoadRender(func(k string) string {
+		return map[string]string{
+			config.EnvKrokiURL: "http://" + krokiAddr, config.EnvCacheBucket: devstack.Bucket, config.EnvKrokiVersion: "bench",
+			config.EnvEnabledTypes: strings.Join(renderer.Types(), ","), config.EnvMetricsNamespace: "Bench",
+		}[k]
+	})
+	if err != nil {
+		return err
 	}
-	api := render.NewHandler(svc, render.HandlerOptions{MaxSourceBytes: 1 << 20, Timeout: 60 * time.Second, EnabledTypes: enabled,
-		MetricsNamespace: "Bench", Logger: obs.NewLogger(io.Discard, slog.LevelInfo)})
+	api := render.New(cfg, client, &http.Client{}, obs.NewLogger(io.Discard, slog.LevelInfo))
 	if err := g.Serve("api", apiAddr, api); err != nil {
 		return err
 	}
