@@ -108,10 +108,10 @@ browser:
 
 ## dev: the whole service on this machine (UI :9002, API :9001, renderer :8000, S3 :9000)
 dev: tools engines web
-	@$(GO) build -o build/dev/stack ./internal/devstack/dev
+	@$(GO) build -o build/dev/stack ./cmd/dev
 	@build/dev/stack
 
-# The local stack's S3 settings (internal/devstack): a loopback store, no secrets.
+# The local stack's S3 settings (internal/testsupport/devstack): a loopback store, no secrets.
 LOCAL_S3 := AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 AWS_REGION=us-east-1 S3_FORCE_PATH_STYLE=true \
 	AWS_ACCESS_KEY_ID=devstack AWS_SECRET_ACCESS_KEY=devstack-local-only
 
@@ -161,11 +161,11 @@ fuzz: tools
 
 ## drill: lose the primary region (two local stacks, the real probe and failover, simulated time); prints rto_seconds, saved_served, lost_writes
 drill: tools engines
-	@$(GO) test -count=1 -v -run '^TestRegionLossDrill$$' ./internal/drill | grep -E '^(rto_|saved_served|lost_writes|--- |ok|FAIL|\s+drill_test)'
+	@$(GO) test -count=1 -v -run '^TestRegionLossDrill$$' ./internal/testsupport/drill | grep -E '^(rto_|saved_served|lost_writes|--- |ok|FAIL|\s+drill_test)'
 
 ## bench: the performance figures against their references (prints name: value, writes build/bench.json)
 bench: tools engines
-	$(GO) run ./internal/perf/bench
+	$(GO) run ./cmd/bench
 
 ## gobench: every Go benchmark with memory statistics
 gobench: tools
@@ -174,7 +174,7 @@ gobench: tools
 ## invoke: run FN's bootstrap under aws-lambda-rie with EVENT, print the response
 invoke: tools build-local
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=render EVENT=events/render-get-svg.json"; exit 2; }
-	@$(GO) run ./internal/devstack/invoke build/local/$(FN)/bootstrap $(EVENT)
+	@$(GO) run ./cmd/invoke build/local/$(FN)/bootstrap $(EVENT)
 
 clean:
 	rm -rf build cdk.out

@@ -19,11 +19,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/umlimages/umlimages/internal/awstest"
-	"github.com/umlimages/umlimages/internal/devstack"
-	"github.com/umlimages/umlimages/internal/rie"
-	"github.com/umlimages/umlimages/internal/s3test"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/awstest"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
+	"github.com/umlimages/umlimages/internal/testsupport/rie"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 // check asserts on one invocation's payload; the emulator answers a

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 func TestCommand(t *testing.T) {

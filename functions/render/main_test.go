@@ -21,7 +21,7 @@ import (
 
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/obs"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 // TestEvents sends every events/render-*.json through the real API Gateway

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/umlimages/umlimages/internal/backup"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 type env struct {

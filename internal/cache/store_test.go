@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/umlimages/umlimages/internal/cache"
 	"github.com/umlimages/umlimages/internal/diagram"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 func newStore(t *testing.T) (*cache.Store, *s3test.Server, *s3.Client) {

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/umlimages/umlimages/internal/diagram"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 func newStack(t *testing.T) string {

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/sandbox"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 )
 
 // canaries are things a diagram must never get at: files in a temporary

@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/umlimages/umlimages/internal/awstest"
 	"github.com/umlimages/umlimages/internal/failover"
 	"github.com/umlimages/umlimages/internal/probe"
-	"github.com/umlimages/umlimages/internal/s3test"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/awstest"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 const (

@@ -17,7 +17,7 @@ import (
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/probe"
 	"github.com/umlimages/umlimages/internal/sandbox"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 func check(t *testing.T, r probe.Result, name, engine string) probe.Check {

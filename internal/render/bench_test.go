@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 // benchmarkHit measures the handler serving a cached 20 KB SVG, in

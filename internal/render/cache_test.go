@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 func TestRepeatedGETServedFromCache(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/umlimages/umlimages/internal/cache"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/render"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 // fastRenderer answers at once: no slow fake to hide a race.

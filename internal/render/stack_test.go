@@ -28,7 +28,7 @@ import (
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/obs"
 	"github.com/umlimages/umlimages/internal/render"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 // fakeKroki is an httptest Kroki: it "renders" a source to an SVG naming

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/umlimages/umlimages/internal/diagram"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 // TestEveryExampleRenders: each type the local engines enable is listed by

@@ -28,7 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/umlimages/umlimages/internal/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 )
 
 // Addrs are where the stack's parts listen.

@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/umlimages/umlimages/internal/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 )
 
 // Credentials of the server's root account.

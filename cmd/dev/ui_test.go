@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/umlimages/umlimages/internal/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 )
 
 // chromium finds Debian's Chromium: $CHROME_PATH, the real binary behind

@@ -4,8 +4,8 @@
 // constant rate, then checks the guide's alert levels, p95 < 2 s and an
 // error rate under 5 %. Exit status 1 when a threshold is crossed.
 //
-//	go run ./internal/perf/load --url https://diagrams.example.com --rate 50 --duration 1m
-//	go run ./internal/perf/load --url http://127.0.0.1:9001 --stress   # ramps up to find the knee
+//	go run ./cmd/load --url https://diagrams.example.com --rate 50 --duration 1m
+//	go run ./cmd/load --url http://127.0.0.1:9001 --stress   # ramps up to find the knee
 package main
 
 import (

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 )
 
 // logFile is where run writes: a file, read while run goes on.

@@ -20,10 +20,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/config"
-	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 )
 
 // Emulator is a running aws-lambda-rie with one function.

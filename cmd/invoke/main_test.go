@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/umlimages/umlimages/internal/devstack"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 )
 
 // TestInvokeRenderEvent is `make invoke FN=render
@@ -19,7 +19,7 @@ import (
 // store and the renderer itself and prints a 200 with an SVG.
 func TestInvokeRenderEvent(t *testing.T) {
 	bootstrap := filepath.Join(t.TempDir(), "render", "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "../../../functions/render")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "../../functions/render")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
@@ -33,7 +33,7 @@ func TestInvokeRenderEvent(t *testing.T) {
 		free[i] = l.Addr().String()
 		l.Close()
 	}
-	out, err := run(bootstrap, "../../../events/render-get-svg.json", devstack.Addrs{S3: free[0], Kroki: free[1]}, "", t.TempDir())
+	out, err := run(bootstrap, "../../events/render-get-svg.json", devstack.Addrs{S3: free[0], Kroki: free[1]}, "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

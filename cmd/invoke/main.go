@@ -4,7 +4,7 @@
 // stops the emulator. When the local stack is not running, it starts the
 // store and the local renderer for the duration.
 //
-//	go run ./internal/devstack/invoke build/render/bootstrap events/render-get-svg.json
+//	go run ./cmd/invoke build/render/bootstrap events/render-get-svg.json
 package main
 
 import (
@@ -15,9 +15,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/binpath"
-	"github.com/umlimages/umlimages/internal/devstack"
-	"github.com/umlimages/umlimages/internal/rie"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
+	"github.com/umlimages/umlimages/internal/testsupport/rie"
 )
 
 func main() {

@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/render"
-	"github.com/umlimages/umlimages/internal/s3test"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
 // Stack is a running local stack.

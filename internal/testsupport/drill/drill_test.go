@@ -25,11 +25,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/umlimages/umlimages/internal/awstest"
 	cfg "github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/failover"
 	"github.com/umlimages/umlimages/internal/probe"
-	"github.com/umlimages/umlimages/internal/stacktest"
+	"github.com/umlimages/umlimages/internal/testsupport/awstest"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 // The drill's model of what AWS does between our components, each figure

@@ -7,19 +7,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,16 +24,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/umlimages/umlimages/internal/binpath"
 	"github.com/umlimages/umlimages/internal/config"
-	"github.com/umlimages/umlimages/internal/devstack"
 	"github.com/umlimages/umlimages/internal/diagram"
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/obs"
 	"github.com/umlimages/umlimages/internal/render"
-	"github.com/umlimages/umlimages/internal/rie"
+	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 )
 
 type figures struct {
@@ -250,181 +243,4 @@ func graph(n int) string {
 	}
 	b.WriteString("}\n")
 	return b.String()
-}
-
-// bootstraps builds every function for Lambda and reports its size and
-// how many modules it links.
-func bootstraps(f *figures, root, tmp string) error {
-	fns, _ := filepath.Glob(filepath.Join(root, "functions", "*", "main.go"))
-	for _, m := range fns {
-		fn := filepath.Base(filepath.Dir(m))
-		out := filepath.Join(tmp, "lambda", fn, "bootstrap")
-		if err := build(root, out, "./functions/"+fn, "arm64"); err != nil {
-			return err
-		}
-		st, err := os.Stat(out)
-		if err != nil {
-			return err
-		}
-		f.set("bootstrap_bytes_"+fn, float64(st.Size()))
-		info, err := exec.Command("go", "version", "-m", out).Output()
-		if err != nil {
-			return err
-		}
-		deps := 0
-		for _, l := range strings.Split(string(info), "\n") {
-			if strings.HasPrefix(strings.TrimSpace(l), "dep") {
-				deps++
-			}
-		}
-		f.set("bootstrap_modules_"+fn, float64(deps))
-	}
-	return nil
-}
-
-func build(root, out, pkg, arch string) error {
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
-}
-
-// coldStart: process start to first response under aws-lambda-rie, median
-// of 10, for the render bootstrap and a hello-world one built the same way.
-func coldStart(f *figures, root, tmp, krokiAddr, s3Addr string) error {
-	arch := runtimeArch()
-	medians := map[string]time.Duration{}
-	event := `{"resource":"/{proxy+}","path":"/v1/types","httpMethod":"GET","headers":{"Accept":"application/json"},"requestContext":{"requestId":"bench","stage":"api"}}`
-	for _, fn := range []struct{ name, pkg string }{{"render", "./functions/render"}, {"hello", "./internal/perf/hello"}} {
-		out := filepath.Join(tmp, "local", fn.name, "bootstrap")
-		if err := build(root, out, fn.pkg, arch); err != nil {
-			return err
-		}
-		var starts []time.Duration
-		for range 10 {
-			t0 := time.Now()
-			emu, err := rie.Start(out, rie.Options{Env: devstack.Env("http://"+krokiAddr, s3Addr)})
-			if err != nil {
-				return err
-			}
-			_, err = emu.Invoke(context.Background(), []byte(event))
-			starts = append(starts, time.Since(t0))
-			emu.Stop()
-			if err != nil {
-				return err
-			}
-		}
-		medians[fn.name] = median(starts)
-	}
-	f.set("cold_start_ms_render", ms(medians["render"]))
-	f.set("cold_start_ms_hello", ms(medians["hello"]))
-	f.set("cold_start_ratio", round(float64(medians["render"])/float64(medians["hello"])))
-	return nil
-}
-
-var benchLine = regexp.MustCompile(`^(Benchmark\S+)-\d+\s+\d+\s+([\d.]+) ns/op.*?\s(\d+) allocs/op`)
-
-// goBench runs the handler's hit-path benchmark and its reference.
-func goBench(f *figures, root string) error {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^(BenchmarkHandlerHitMemory|BenchmarkReferenceStatic)$", "-benchmem", "-count", "1", "./internal/render")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("go test -bench: %v\n%s", err, out)
-	}
-	got := map[string][2]float64{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		if m := benchLine.FindStringSubmatch(sc.Text()); m != nil {
-			ns, _ := strconv.ParseFloat(m[2], 64)
-			allocs, _ := strconv.ParseFloat(m[3], 64)
-			got[m[1]] = [2]float64{ns, allocs}
-		}
-	}
-	hit, ref := got["BenchmarkHandlerHitMemory"], got["BenchmarkReferenceStatic"]
-	f.set("handler_hit_ns_op", hit[0])
-	f.set("handler_hit_allocs_op", hit[1])
-	f.set("reference_static_ns_op", ref[0])
-	return nil
-}
-
-func attack(url string, d time.Duration) vegeta.Metrics {
-	targeter := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url})
-	a := vegeta.NewAttacker(vegeta.Workers(8), vegeta.MaxWorkers(8), vegeta.KeepAlive(true))
-	var m vegeta.Metrics
-	for res := range a.Attack(targeter, vegeta.Rate{Freq: 0}, d, url) {
-		m.Add(res)
-	}
-	m.Close()
-	return m
-}
-
-func sample(n int, f func(int) error) time.Duration {
-	var ds []time.Duration
-	for i := range n {
-		t0 := time.Now()
-		if err := f(i); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-		}
-		ds = append(ds, time.Since(t0))
-	}
-	return median(ds)
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
-var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
-
-func get(url string) ([]byte, error) {
-	resp, err := httpClient.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("GET %s: %d %s", url[:min(len(url), 60)], resp.StatusCode, b)
-	}
-	return b, err
-}
-
-func post(url, body string) ([]byte, error) {
-	resp, err := httpClient.Post(url, "text/plain", strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, b)
-	}
-	return b, err
-}
-
-func free() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func ms(d time.Duration) float64 { return round(float64(d.Microseconds()) / 1000) }
-
-func round(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
-
-func runtimeArch() string {
-	out, err := exec.Command("go", "env", "GOARCH").Output()
-	if err != nil {
-		return "amd64"
-	}
-	return strings.TrimSpace(string(out))
 }
