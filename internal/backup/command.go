@@ -84,7 +84,7 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 		values := []float64{float64(len(m.Objects)), float64(m.Bytes), float64(b.now().Sub(start).Milliseconds()), 0, age.Seconds(), 0}
 		if err != nil {
 			values[3] = 1
-			rep.log.LogAttrs(ctx, slog.LevelError, "backup failed", append(rep.emf.Attrs(b.now(), []string{"backup"}, values...), slog.String("error", err.Error()))...)
+			rep.log.LogAttrs(ctx, slog.LevelError, "backup failed", append(rep.emf.Attrs(nil, b.now(), []string{"backup"}, values...), slog.String("error", err.Error()))...)
 			return Outcome{Action: "backup"}, err
 		}
 		if ageErr != nil {
@@ -95,7 +95,7 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 			rs.Seconds = int64(m.Finished.Sub(m.Started).Seconds())
 		}
 		out.Action, out.Manifest = "backup", &rs
-		rep.log.LogAttrs(ctx, slog.LevelInfo, "backup completed", append(rep.emf.Attrs(b.now(), []string{"backup"}, values...), slog.Any("run", rs))...)
+		rep.log.LogAttrs(ctx, slog.LevelInfo, "backup completed", append(rep.emf.Attrs(nil, b.now(), []string{"backup"}, values...), slog.Any("run", rs))...)
 	case "list":
 		runs, err := b.List(ctx, ev.Details)
 		if err != nil {
@@ -112,7 +112,7 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 		if !out.OK {
 			level = slog.LevelError
 		}
-		rep.log.LogAttrs(ctx, level, "backup verified", append(rep.emf.Attrs(b.now(), []string{"backup"}, 0, 0, 0, 0, 0, float64(len(v.Problems))), slog.Any("verify", v))...)
+		rep.log.LogAttrs(ctx, level, "backup verified", append(rep.emf.Attrs(nil, b.now(), []string{"backup"}, 0, 0, 0, 0, 0, float64(len(v.Problems))), slog.Any("verify", v))...)
 	default:
 		return out, fmt.Errorf("backup: unknown action %q (backup, verify or list)", ev.Action)
 	}

@@ -58,15 +58,49 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	return &handler{json: h.json.WithGroup(name), w: h.w}
 }
 
+// Line logs msg at info level with attrs, as l.LogAttrs does. With this
+// package's logger it writes the line straight from attrs, with no
+// slog.Record and a pooled buffer: the request line, once per request.
+func Line(ctx context.Context, l *slog.Logger, msg string, attrs []slog.Attr) {
+	h, ours := l.Handler().(*handler)
+	if !ours || !h.fast || !h.Enabled(ctx, slog.LevelInfo) {
+		l.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+		return
+	}
+	bp := lineBuffers.Get().(*[]byte)
+	defer lineBuffers.Put(bp)
+	b := appendHead((*bp)[:0], time.Now(), slog.LevelInfo, msg)
+	ok := true
+	for _, a := range attrs {
+		b = append(b, ',')
+		if b, ok = appendAttr(b, a); !ok {
+			l.LogAttrs(ctx, slog.LevelInfo, msg, attrs...)
+			return
+		}
+	}
+	if id := RequestID(ctx); id != "" {
+		b, _ = appendAttr(append(b, ','), slog.String("request_id", id))
+	}
+	*bp = append(b, "}\n"...)
+	h.w.Write(*bp)
+}
+
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendHead writes a record's opening: its time, level and message.
+func appendHead(b []byte, t time.Time, l slog.Level, msg string) []byte {
+	b = append(b, `{"time":`...)
+	b = appendTime(b, t)
+	b = append(b, `,"level":`...)
+	b = appendString(b, l.String())
+	b = append(b, `,"msg":`...)
+	return appendString(b, msg)
+}
+
 // appendRecord writes r as slog's JSON handler would; ok is false when r
 // holds a value the fast path does not write.
 func appendRecord(b []byte, r slog.Record) ([]byte, bool) {
-	b = append(b, `{"time":`...)
-	b = appendTime(b, r.Time)
-	b = append(b, `,"level":`...)
-	b = appendString(b, r.Level.String())
-	b = append(b, `,"msg":`...)
-	b = appendString(b, r.Message)
+	b = appendHead(b, r.Time, r.Level, r.Message)
 	ok := true
 	r.Attrs(func(a slog.Attr) bool {
 		b = append(b, ',')
@@ -114,8 +148,11 @@ func appendAttr(b []byte, a slog.Attr) ([]byte, bool) {
 		}
 		return append(b, '}'), true
 	case slog.KindAny:
-		if pre, isPre := v.Any().(preEncoded); isPre {
-			return append(b, pre...), true
+		switch x := v.Any().(type) {
+		case preEncoded:
+			return append(b, x...), true
+		case emfMetadata:
+			return x.append(b), true
 		}
 	}
 	return b, false

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,7 +33,7 @@ func record(msg string, attrs ...slog.Attr) slog.Record {
 func TestFastLineIsTheJSONHandlersLine(t *testing.T) {
 	emf := NewEMF("UMLImages", []string{"Service"}, MetricDef{"Latency", Milliseconds}, MetricDef{"BytesOut", Bytes})
 	for _, r := range []slog.Record{
-		record("request served", append(emf.Attrs(time.UnixMilli(1796125065584), []string{"render"}, 0.125, 20000),
+		record("request served", append(emf.Attrs(nil, time.UnixMilli(1796125065584), []string{"render"}, 0.125, 20000),
 			slog.String("method", "GET"), slog.Int("status", 200), slog.Bool("hot", true), slog.Uint64("n", 7))...),
 		record("floats", slog.Float64("zero", 0), slog.Float64("tiny", 1e-7), slog.Float64("huge", 3e21), slog.Float64("neg", -12.5),
 			slog.Float64("big", 123456789012345), slog.Float64("third", 1.0/3)),
@@ -74,4 +76,30 @@ func FuzzFastLine(f *testing.F) {
 			t.Fatalf("got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// TestLineIsLogAttrs: Line writes what LogAttrs writes through slog's JSON
+// handler (the time aside), request id included, and falls back to
+// LogAttrs for what the fast path declines.
+func TestLineIsLogAttrs(t *testing.T) {
+	emf := NewEMF("UMLImages", []string{"Service"}, MetricDef{"Latency", Milliseconds})
+	ctx := WithRequestID(context.Background(), "req-1")
+	timeField := regexp.MustCompile(`^\{"time":"[^"]+",`)
+	for _, attrs := range [][]slog.Attr{
+		append(emf.Attrs(nil, time.UnixMilli(1796125065584), []string{"render"}, 0.125), slog.String("route", "GET /{type}"), slog.Int("status", 200)),
+		{slog.Any("m", map[string]int{"a": 1})},
+	} {
+		var fast, slow bytes.Buffer
+		Line(ctx, NewLogger(&fast, slog.LevelInfo), "request served", attrs)
+		slog.New(slog.NewJSONHandler(&slow, nil)).LogAttrs(ctx, slog.LevelInfo, "request served", append(attrs, slog.String("request_id", "req-1"))...)
+		got, want := timeField.ReplaceAllString(fast.String(), "{"), timeField.ReplaceAllString(slow.String(), "{")
+		if got != want || !strings.HasSuffix(got, "\n") {
+			t.Errorf("Line:\n got %s\nwant %s", got, want)
+		}
+	}
+	var quiet bytes.Buffer
+	Line(ctx, NewLogger(&quiet, slog.LevelWarn), "request served", nil)
+	if quiet.Len() != 0 {
+		t.Errorf("Line wrote below the logger's level: %s", quiet.String())
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -28,7 +29,22 @@ type requestIDKey struct{}
 
 // WithRequestID returns ctx carrying id.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return &Request{Context: ctx, ID: id}
+}
+
+// Request is a context carrying a request id: WithRequestID's, or embedded
+// in a request's own context so one allocation makes both.
+type Request struct {
+	context.Context
+	ID string
+}
+
+// Value answers the request id's key, and the parent's for the rest.
+func (c *Request) Value(key any) any {
+	if key == (requestIDKey{}) {
+		return c.ID
+	}
+	return c.Context.Value(key)
 }
 
 // RequestID is the id of the request ctx belongs to: one set by
@@ -84,14 +100,11 @@ func NewEMF(namespace string, dimensions []string, metrics ...MetricDef) *EMF {
 	return &EMF{dimensions: dimensions, metrics: metrics, directives: directives}
 }
 
-// Attrs returns the attributes that make a JSON log line a record: "_aws"
-// metadata, the dimensions' values (in NewEMF's order) and the metrics'
-// values (likewise).
-func (e *EMF) Attrs(now time.Time, dimensions []string, values ...float64) []slog.Attr {
-	attrs := make([]slog.Attr, 0, 1+len(e.dimensions)+len(e.metrics))
-	attrs = append(attrs, slog.Group("_aws",
-		slog.Int64("Timestamp", now.UnixMilli()),
-		slog.Any("CloudWatchMetrics", e.directives)))
+// Attrs appends to attrs the attributes that make a JSON log line a
+// record: "_aws" metadata, the dimensions' values (in NewEMF's order) and
+// the metrics' values (likewise).
+func (e *EMF) Attrs(attrs []slog.Attr, now time.Time, dimensions []string, values ...float64) []slog.Attr {
+	attrs = append(attrs, slog.Any("_aws", emfMetadata{timestamp: now.UnixMilli(), directives: e.directives}))
 	for i, d := range e.dimensions {
 		attrs = append(attrs, slog.String(d, dimensions[i]))
 	}
@@ -100,3 +113,21 @@ func (e *EMF) Attrs(now time.Time, dimensions []string, values ...float64) []slo
 	}
 	return attrs
 }
+
+// emfMetadata is a record's "_aws" object: its timestamp and the
+// directives encoded once.
+type emfMetadata struct {
+	timestamp  int64
+	directives preEncoded
+}
+
+func (m emfMetadata) append(b []byte) []byte {
+	b = append(b, `{"Timestamp":`...)
+	b = strconv.AppendInt(b, m.timestamp, 10)
+	b = append(b, `,"CloudWatchMetrics":`...)
+	b = append(b, m.directives...)
+	return append(b, '}')
+}
+
+// MarshalJSON encodes the metadata for slog's JSON handler.
+func (m emfMetadata) MarshalJSON() ([]byte, error) { return m.append(nil), nil }

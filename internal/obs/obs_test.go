@@ -50,7 +50,7 @@ func TestEMF(t *testing.T) {
 	emf := obs.NewEMF("NS", []string{"Service"},
 		obs.MetricDef{Name: "Latency", Unit: obs.Milliseconds},
 		obs.MetricDef{Name: "CacheHit", Unit: obs.Count})
-	attrs := emf.Attrs(now, []string{"render"}, 12.5, 1)
+	attrs := emf.Attrs(nil, now, []string{"render"}, 12.5, 1)
 	log.LogAttrs(context.Background(), slog.LevelInfo, "m", attrs...)
 	var got map[string]any
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {

@@ -39,13 +39,13 @@ func (rep *Reporter) Report(ctx context.Context, r Result) {
 		if c.Engine != "" {
 			name += ":" + c.Engine
 		}
-		attrs := rep.checks.Attrs(now, []string{r.Target, name}, flag(c.Status == Pass), c.LatencyMs)
+		attrs := rep.checks.Attrs(nil, now, []string{r.Target, name}, flag(c.Status == Pass), c.LatencyMs)
 		if c.Error != "" {
 			attrs = append(attrs, slog.String("error", c.Error))
 		}
 		rep.log.LogAttrs(ctx, slog.LevelInfo, "probe check", attrs...)
 	}
-	attrs := rep.verdict.Attrs(now, []string{r.Target}, flag(r.Status != Fail), flag(r.Status == Warn), r.DurationMs)
+	attrs := rep.verdict.Attrs(nil, now, []string{r.Target}, flag(r.Status != Fail), flag(r.Status == Warn), r.DurationMs)
 	attrs = append(attrs, slog.String("status", string(r.Status)), slog.Any("result", r))
 	level := slog.LevelInfo
 	if r.Status != Pass {

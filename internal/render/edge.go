@@ -22,9 +22,26 @@ type requestInfo struct {
 	format     string
 	cache      string // "hit", "miss" or ""
 	errorClass string // "diagram", "unavailable", "timeout", ...
+	route      string // the pattern that served it
+	hotKey     string // a GET's fingerprint
+}
+
+// requestContext is a request's context as the edge makes it, in one
+// allocation: its info and its response recorder.
+type requestContext struct {
+	obs.Request
+	info requestInfo
+	rec  recorder
 }
 
 type infoKey struct{}
+
+func (c *requestContext) Value(key any) any {
+	if key == (infoKey{}) {
+		return &c.info
+	}
+	return c.Request.Value(key)
+}
 
 func info(ctx context.Context) *requestInfo {
 	if i, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
@@ -56,50 +73,61 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
+// edgeHeaders go on every response. Header values are shared, never
+// changed in place: http.Header's Add appends to a full slice, so it copies.
+var edgeHeaders = map[string][]string{
+	"X-Content-Type-Options":        {"nosniff"},
+	"Access-Control-Allow-Origin":   {"*"},
+	"Access-Control-Expose-Headers": {"ETag, Location, X-Cache, X-Diagram-Error, X-Diagram-Error-Line, X-Request-Id"},
+}
+
+// hotRoute is the route a hot-tier hit is logged under: the one that
+// filled the tier.
+const hotRoute = "GET /{type}/{format}/{encoded}"
+
 // ServeHTTP is the edge: request id, deadline, limits, CORS, the common
 // security headers, panics, and one log line (an EMF record) per request.
+// A repeated GET is answered from the hot tier here, before routing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	ctx := r.Context()
-	id := obs.RequestID(ctx)
+	id := obs.RequestID(r.Context())
 	if id == "" {
 		if id = r.Header.Get("X-Request-Id"); !requestIDPattern.MatchString(id) {
 			id = obs.NewRequestID()
 		}
-		ctx = obs.WithRequestID(ctx, id)
 	}
-	ri := &requestInfo{}
-	ctx = context.WithValue(ctx, infoKey{}, ri)
-	if h.cfg.RenderTimeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, h.cfg.RenderTimeout)
-		defer cancel()
-	}
-	r = r.WithContext(ctx)
-	rec := &recorder{ResponseWriter: w, info: ri}
+	rc := &requestContext{Request: obs.Request{Context: r.Context(), ID: id}}
+	rc.rec = recorder{ResponseWriter: w, info: &rc.info}
+	ri, rec := &rc.info, &rc.rec
 	hdr := w.Header()
-	hdr.Set("X-Request-Id", id)
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Access-Control-Allow-Origin", "*")
-	hdr.Set("Access-Control-Expose-Headers", "ETag, Location, X-Cache, X-Diagram-Error, X-Diagram-Error-Line, X-Request-Id")
+	hdr["X-Request-Id"] = []string{id}
+	for k, v := range edgeHeaders {
+		hdr[k] = v
+	}
 	defer func() {
 		if p := recover(); p != nil {
-			h.log.ErrorContext(ctx, "panic serving request", "panic", fmt.Sprint(p))
+			h.log.ErrorContext(rc, "panic serving request", "panic", fmt.Sprint(p))
 			if ri.status == 0 {
-				h.fail(rec, r, fmt.Errorf("panic: %v", p))
+				h.fail(rec, r.WithContext(rc), fmt.Errorf("panic: %v", p))
 			}
 		}
-		h.logRequest(ctx, r, ri, h.now().Sub(start))
+		h.logRequest(rc, r.Method, ri, h.now().Sub(start))
 	}()
 	switch {
 	case h.cfg.OriginSecret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(config.OriginHeader)), []byte(h.cfg.OriginSecret)) != 1:
-		h.fail(rec, r, diagram.Errorf(errNotThroughEdge, "This endpoint serves its CloudFront distribution only; use the service's public address."))
+		h.fail(rec, r.WithContext(rc), diagram.Errorf(errNotThroughEdge, "This endpoint serves its CloudFront distribution only; use the service's public address."))
 	case r.Method == http.MethodOptions:
 		h.preflight(rec, r)
 	case len(r.URL.RequestURI()) > MaxURLBytes:
-		h.fail(rec, r, diagram.Errorf(errURITooLong, "The request URI's length exceeds %d.", MaxURLBytes))
+		h.fail(rec, r.WithContext(rc), diagram.Errorf(errURITooLong, "The request URI's length exceeds %d.", MaxURLBytes))
+	case r.Method == http.MethodGet && h.serveHot(rec, r, ri):
+		ri.route = hotRoute
 	default:
+		dctx, cancel := context.WithTimeout(rc, h.cfg.RenderTimeout)
+		defer cancel()
+		r = r.WithContext(dctx)
 		h.mux.ServeHTTP(rec, r)
+		ri.route = r.Pattern
 	}
 }
 
@@ -129,14 +157,15 @@ var requestMetrics = []obs.MetricDef{
 
 var serviceDimension = []string{"render"}
 
-func (h *Handler) logRequest(ctx context.Context, r *http.Request, ri *requestInfo, elapsed time.Duration) {
+func (h *Handler) logRequest(ctx context.Context, method string, ri *requestInfo, elapsed time.Duration) {
 	flag := func(b bool) float64 {
 		if b {
 			return 1
 		}
 		return 0
 	}
-	attrs := h.emf.Attrs(h.now(), serviceDimension,
+	var buf [24]slog.Attr
+	attrs := h.emf.Attrs(buf[:0], h.now(), serviceDimension,
 		float64(elapsed.Microseconds())/1000,
 		float64(ri.bytes),
 		flag(ri.cache == "hit"),
@@ -148,8 +177,8 @@ func (h *Handler) logRequest(ctx context.Context, r *http.Request, ri *requestIn
 		flag(ri.status >= 500),
 	)
 	attrs = append(attrs,
-		slog.String("method", r.Method),
-		slog.String("route", r.Pattern),
+		slog.String("method", method),
+		slog.String("route", ri.route),
 		slog.Int("status", ri.status),
 		slog.String("type", ri.typ),
 		slog.String("format", ri.format),
@@ -158,5 +187,5 @@ func (h *Handler) logRequest(ctx context.Context, r *http.Request, ri *requestIn
 	if ri.errorClass != "" {
 		attrs = append(attrs, slog.String("error_class", ri.errorClass))
 	}
-	h.log.LogAttrs(ctx, slog.LevelInfo, "request served", attrs...)
+	obs.Line(ctx, h.log, "request served", attrs)
 }

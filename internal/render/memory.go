@@ -23,8 +23,11 @@ type memoryItem struct {
 	body        []byte
 	contentType string
 	stored      bool        // also in the bucket
-	etag        string      // the handler's hot tier: the response's ETag
-	header      http.Header // and its headers, made once
+	// The handler's hot tier: the response's ETag, its headers (made
+	// once), and the canonical type and format, for the log line.
+	etag        string
+	header      http.Header
+	typ, format string
 }
 
 // newMemory returns a tier holding at most budget bytes; 0 disables it.

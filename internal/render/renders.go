@@ -12,17 +12,12 @@ import (
 )
 
 func (h *Handler) renderGET(w http.ResponseWriter, r *http.Request) error {
-	fp := fingerprint(r)
-	if it, ok := h.hot.get(fp); ok {
-		h.serveHot(w, r, it)
-		return nil
-	}
 	req, key, err := h.build(input{route: r.PathValue("type"), format: r.PathValue("format"), encoded: r.PathValue("encoded"),
 		query: r.URL.Query(), header: r.Header})
 	if err != nil {
 		return err
 	}
-	return h.serve(w, r, req, key, fp)
+	return h.serve(w, r, req, key, info(r.Context()).hotKey)
 }
 
 func (h *Handler) renderPOST(w http.ResponseWriter, r *http.Request) error {
@@ -108,15 +103,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 		http.Redirect(w, r, h.baseURL(r)+"/"+res.Object, status)
 		return nil
 	}
-	it := newRendered(res.Body, res.ContentType, etag, res.Stored && !fresh)
+	it := newRendered(req, res.Body, res.ContentType, etag, res.Stored && !fresh)
 	ri.cache = "miss"
+	cache := missValue
 	if res.Cached() {
-		ri.cache = "hit"
+		ri.cache, cache = "hit", hitValue
 	}
 	if fresh {
 		w.Header().Set("Cache-Control", "no-store")
 	}
-	it.write(w, ri.cache, res.Tier, h.now().Sub(start))
+	it.write(w, cache, res.Tier, h.now().Sub(start))
 	if fp != "" && it.stored {
 		it.key = fp
 		h.hot.putItem(it)
@@ -132,14 +128,7 @@ const hotBytes = 16 << 20
 // fingerprint is a GET render request's raw form: what decides its
 // response (the path, the query, the option headers), cheap to compute.
 func fingerprint(r *http.Request) string {
-	var b strings.Builder
-	b.WriteString(r.URL.Path)
-	if q := r.URL.RawQuery; q != "" {
-		parts := strings.Split(q, "&")
-		slices.Sort(parts)
-		b.WriteByte('?')
-		b.WriteString(strings.Join(parts, "&"))
-	}
+	q := r.URL.RawQuery
 	var opts []string
 	for k, vs := range r.Header {
 		if len(k) > len(diagram.HeaderPrefix) && strings.EqualFold(k[:len(diagram.HeaderPrefix)], diagram.HeaderPrefix) {
@@ -148,6 +137,17 @@ func fingerprint(r *http.Request) string {
 			}
 		}
 	}
+	if q == "" && opts == nil {
+		return r.URL.Path
+	}
+	var b strings.Builder
+	b.WriteString(r.URL.Path)
+	if q != "" {
+		parts := strings.Split(q, "&")
+		slices.Sort(parts)
+		b.WriteByte('?')
+		b.WriteString(strings.Join(parts, "&"))
+	}
 	slices.Sort(opts)
 	for _, o := range opts {
 		b.WriteString("\n" + o)
@@ -155,16 +155,22 @@ func fingerprint(r *http.Request) string {
 	return b.String()
 }
 
-// serveHot answers a repeated GET from the hot tier.
-func (h *Handler) serveHot(w http.ResponseWriter, r *http.Request, it memoryItem) {
+// serveHot answers a repeated GET from the hot tier, before routing; it
+// reports whether it did.
+func (h *Handler) serveHot(w http.ResponseWriter, r *http.Request, ri *requestInfo) bool {
 	start := h.now()
-	ri := info(r.Context())
-	ri.typ, ri.format, ri.cache = r.PathValue("type"), r.PathValue("format"), "hit"
+	ri.hotKey = fingerprint(r)
+	it, ok := h.hot.get(ri.hotKey)
+	if !ok {
+		return false
+	}
+	ri.typ, ri.format, ri.cache = it.typ, it.format, "hit"
 	if ifNoneMatch(r.Header.Get("If-None-Match"), it.etag) {
 		notModified(w, it.etag)
-		return
+		return true
 	}
-	it.write(w, "hit", FromMemory, h.now().Sub(start))
+	it.write(w, hitValue, FromMemory, h.now().Sub(start))
+	return true
 }
 
 const cacheForever = "public, max-age=31536000, immutable"
@@ -178,8 +184,8 @@ func notModified(w http.ResponseWriter, etag string) {
 
 // newRendered is a render as a response: its headers made once, so a hit
 // from the hot tier only copies them.
-func newRendered(body []byte, contentType, etag string, stored bool) memoryItem {
-	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, header: http.Header{
+func newRendered(req diagram.Request, body []byte, contentType, etag string, stored bool) memoryItem {
+	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, typ: req.Type.Name, format: string(req.Format), header: http.Header{
 		"Content-Type":   {contentType},
 		"Content-Length": {strconv.Itoa(len(body))},
 		"Etag":           {etag},
@@ -191,16 +197,22 @@ func newRendered(body []byte, contentType, etag string, stored bool) memoryItem 
 	return it
 }
 
-// write sends the render, marked as served from tier after took.
-func (it memoryItem) write(w http.ResponseWriter, cache string, tier Tier, took time.Duration) {
+// X-Cache's values.
+var hitValue, missValue = []string{"hit"}, []string{"miss"}
+
+// write sends the render, marked (X-Cache: cache) as served from tier
+// after took.
+func (it memoryItem) write(w http.ResponseWriter, cache []string, tier Tier, took time.Duration) {
 	hdr := w.Header()
 	for k, v := range it.header {
 		if _, set := hdr[k]; !set {
 			hdr[k] = v
 		}
 	}
-	hdr["X-Cache"] = []string{cache}
-	hdr["Server-Timing"] = []string{string(tier) + ";dur=" + strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 3, 64)}
+	hdr["X-Cache"] = cache
+	var timing [32]byte
+	b := append(append(timing[:0], tier...), ";dur="...)
+	hdr["Server-Timing"] = []string{string(strconv.AppendFloat(b, float64(took.Microseconds())/1000, 'f', 3, 64))}
 	w.WriteHeader(http.StatusOK)
 	w.Write(it.body)
 }
@@ -217,9 +229,10 @@ func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 }
 
 func ifNoneMatch(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == etag || t == "*" {
+	for header != "" {
+		var t string
+		t, header, _ = strings.Cut(header, ",")
+		if t = strings.TrimPrefix(strings.TrimSpace(t), "W/"); t == etag || t == "*" {
 			return true
 		}
 	}
