@@ -36,7 +36,8 @@ func TestFastLineIsTheJSONHandlersLine(t *testing.T) {
 		record("request served", append(emf.Attrs(nil, time.UnixMilli(1796125065584), []string{"render"}, 0.125, 20000),
 			slog.String("method", "GET"), slog.Int("status", 200), slog.Bool("hot", true), slog.Uint64("n", 7))...),
 		record("floats", slog.Float64("zero", 0), slog.Float64("tiny", 1e-7), slog.Float64("huge", 3e21), slog.Float64("neg", -12.5),
-			slog.Float64("big", 123456789012345), slog.Float64("third", 1.0/3)),
+			slog.Float64("big", 123456789012345), slog.Float64("third", 1.0/3), slog.Float64("one", 1), slog.Float64("count", 20000),
+			slog.Float64("negzero", math.Copysign(0, -1)), slog.Float64("e15", 1e15), slog.Float64("negative", -3)),
 		record("strings", slog.String("quote", `say "hi" \ back`), slog.String("ctl", "a\nb\tc\rd\x01\x1f"),
 			slog.String("html", "<a href='x'>&</a>"), slog.String("bad", "\xff\xfe ok"), slog.String("sep", "x\u2028y\u2029z"),
 			slog.String("unicode", "Grüße, 日本")),
@@ -62,6 +63,9 @@ func TestFastLineIsTheJSONHandlersLine(t *testing.T) {
 func FuzzFastLine(f *testing.F) {
 	for _, s := range []string{"", "plain", "q\"b\\", "\x00\x7f\xff", "\u2028", "<>&", "日本"} {
 		f.Add(s, 1.5)
+	}
+	for _, x := range []float64{0, math.Copysign(0, -1), 1, -7, 999999999999999, 1e15, 1e21} {
+		f.Add("n", x)
 	}
 	f.Fuzz(func(t *testing.T, s string, x float64) {
 		r := record(s, slog.String(s+"k", s), slog.Float64("x", x))

@@ -75,10 +75,25 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
 // edgeHeaders go on every response. Header values are shared, never
 // changed in place: http.Header's Add appends to a full slice, so it copies.
-var edgeHeaders = map[string][]string{
-	"X-Content-Type-Options":        {"nosniff"},
-	"Access-Control-Allow-Origin":   {"*"},
-	"Access-Control-Expose-Headers": {"ETag, Location, X-Cache, X-Diagram-Error, X-Diagram-Error-Line, X-Request-Id"},
+var edgeHeaders = fields{
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Access-Control-Allow-Origin", []string{"*"}},
+	{"Access-Control-Expose-Headers", []string{"ETag, Location, X-Cache, X-Diagram-Error, X-Diagram-Error-Line, X-Request-Id"}},
+}
+
+// fields are response headers made once, in canonical form.
+type fields []struct {
+	key    string
+	values []string
+}
+
+// setMissing sets each field hdr does not have yet.
+func (fs fields) setMissing(hdr http.Header) {
+	for _, f := range fs {
+		if _, set := hdr[f.key]; !set {
+			hdr[f.key] = f.values
+		}
+	}
 }
 
 // hotRoute is the route a hot-tier hit is logged under: the one that
@@ -101,9 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ri, rec := &rc.info, &rc.rec
 	hdr := w.Header()
 	hdr["X-Request-Id"] = []string{id}
-	for k, v := range edgeHeaders {
-		hdr[k] = v
-	}
+	edgeHeaders.setMissing(hdr)
 	defer func() {
 		if p := recover(); p != nil {
 			h.log.ErrorContext(rc, "panic serving request", "panic", fmt.Sprint(p))

@@ -2,7 +2,6 @@ package render
 
 import (
 	"container/list"
-	"net/http"
 	"sync"
 )
 
@@ -22,11 +21,11 @@ type memoryItem struct {
 	key         string
 	body        []byte
 	contentType string
-	stored      bool        // also in the bucket
+	stored      bool // also in the bucket
 	// The handler's hot tier: the response's ETag, its headers (made
 	// once), and the canonical type and format, for the log line.
 	etag        string
-	header      http.Header
+	header      fields
 	typ, format string
 }
 

@@ -185,14 +185,14 @@ func notModified(w http.ResponseWriter, etag string) {
 // newRendered is a render as a response: its headers made once, so a hit
 // from the hot tier only copies them.
 func newRendered(req diagram.Request, body []byte, contentType, etag string, stored bool) memoryItem {
-	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, typ: req.Type.Name, format: string(req.Format), header: http.Header{
-		"Content-Type":   {contentType},
-		"Content-Length": {strconv.Itoa(len(body))},
-		"Etag":           {etag},
-		"Cache-Control":  {cacheForever},
+	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, typ: req.Type.Name, format: string(req.Format), header: fields{
+		{"Content-Type", []string{contentType}},
+		{"Content-Length", []string{strconv.Itoa(len(body))}},
+		{"Etag", []string{etag}},
+		{"Cache-Control", []string{cacheForever}},
 	}}
 	if strings.HasPrefix(contentType, "image/svg+xml") {
-		it.header["Content-Security-Policy"] = []string{config.SVGContentSecurityPolicy}
+		it.header = append(it.header, fields{{"Content-Security-Policy", []string{config.SVGContentSecurityPolicy}}}...)
 	}
 	return it
 }
@@ -204,11 +204,7 @@ var hitValue, missValue = []string{"hit"}, []string{"miss"}
 // after took.
 func (it memoryItem) write(w http.ResponseWriter, cache []string, tier Tier, took time.Duration) {
 	hdr := w.Header()
-	for k, v := range it.header {
-		if _, set := hdr[k]; !set {
-			hdr[k] = v
-		}
-	}
+	it.header.setMissing(hdr)
 	hdr["X-Cache"] = cache
 	var timing [32]byte
 	b := append(append(timing[:0], tier...), ";dur="...)

@@ -245,7 +245,7 @@ func (g *Group) StartStore(ctx context.Context, addr, dataDir string) error {
 		return err
 	}
 	if err := g.Start("s3", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
-		bin, "--port", addr, "--quiet", "posix", dir); err != nil {
+		bin, "--port", addr, "--keep-alive", "--quiet", "posix", dir); err != nil {
 		return err
 	}
 	wait, cancel := context.WithTimeout(ctx, 20*time.Second)

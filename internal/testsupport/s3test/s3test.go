@@ -83,7 +83,9 @@ func (s *Server) Restart(tb testing.TB) {
 }
 
 func (s *Server) start() error {
-	cmd := exec.Command(s.bin, "--port", s.addr, "--quiet", "posix", s.dir)
+	// --keep-alive: connections are reused, as S3 reuses them (versitygw
+	// closes each one by default, and a dial per call skews every figure).
+	cmd := exec.Command(s.bin, "--port", s.addr, "--keep-alive", "--quiet", "posix", s.dir)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+AccessKey, "ROOT_SECRET_KEY="+SecretKey)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
