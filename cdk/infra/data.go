@@ -24,16 +24,23 @@ func removal(e Env) awscdk.RemovalPolicy {
 	return awscdk.RemovalPolicy_DESTROY
 }
 
+// privateBucket is a bucket as every bucket here is: no public access, TLS
+// only, encrypted, removed with its stack unless the environment retains
+// data; props adds the rest.
+func privateBucket(scope constructs.Construct, id string, removal awscdk.RemovalPolicy, props awss3.BucketProps) awss3.Bucket {
+	props.BlockPublicAccess = awss3.BlockPublicAccess_BLOCK_ALL()
+	props.EnforceSSL = jsii.Bool(true)
+	props.Encryption = awss3.BucketEncryption_S3_MANAGED
+	props.RemovalPolicy = removal
+	props.AutoDeleteObjects = jsii.Bool(removal == awscdk.RemovalPolicy_DESTROY)
+	return awss3.NewBucket(scope, jsii.String(id), &props)
+}
+
 // NewLogBucket is a bucket for S3 and CloudFront access logs.
 func NewLogBucket(scope constructs.Construct, id string, e Env) awss3.Bucket {
-	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:        jsii.Bool(true),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-		RemovalPolicy:     removal(e),
-		AutoDeleteObjects: jsii.Bool(!e.Retain),
-		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(90))}},
+	return privateBucket(scope, id, removal(e), awss3.BucketProps{
+		ObjectOwnership: awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		LifecycleRules:  &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(90))}},
 	})
 }
 
@@ -42,15 +49,10 @@ func NewLogBucket(scope constructs.Construct, id string, e Env) awss3.Bucket {
 func NewData(scope constructs.Construct, id string, e Env) *Data {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	logs := NewLogBucket(c, "AccessLogs", e)
-	cache := awss3.NewBucket(c, jsii.String("Cache"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:             jsii.Bool(true),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+	cache := privateBucket(c, "Cache", removal(e), awss3.BucketProps{
 		Versioned:              jsii.Bool(true),
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("cache/"),
-		RemovalPolicy:          removal(e),
-		AutoDeleteObjects:      jsii.Bool(!e.Retain),
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("old-versions"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))},
 			// Renders are derived: CloudFront's immutable copies outlive
@@ -75,16 +77,11 @@ const BackupRetentionDays = 2557
 // reference), so an environment can be created again after a destroy.
 func NewBackupBucket(scope constructs.Construct, id string, e Env, logs awss3.IBucket) awss3.Bucket {
 	keep := awscdk.Duration_Days(jsii.Number(BackupRetentionDays))
-	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:             jsii.Bool(true),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+	return privateBucket(scope, id, removal(e), awss3.BucketProps{
 		Versioned:              jsii.Bool(true),
 		ObjectLockEnabled:      jsii.Bool(true),
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("backup/"),
-		RemovalPolicy:          removal(e),
-		AutoDeleteObjects:      jsii.Bool(!e.Retain),
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{
 				Id: jsii.String("copies-archive-after-30-days-expire-after-7-years"), Prefix: jsii.String("runs/"),
@@ -102,14 +99,9 @@ func NewBackupBucket(scope constructs.Construct, id string, e Env, logs awss3.IB
 
 // NewUIBucket is the editor's bucket (DeployUI fills it).
 func NewUIBucket(scope constructs.Construct, id string, logs awss3.IBucket) awss3.Bucket {
-	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		EnforceSSL:             jsii.Bool(true),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+	return privateBucket(scope, id, awscdk.RemovalPolicy_DESTROY, awss3.BucketProps{
 		ServerAccessLogsBucket: logs,
 		ServerAccessLogsPrefix: jsii.String("ui/"),
-		RemovalPolicy:          awscdk.RemovalPolicy_DESTROY,
-		AutoDeleteObjects:      jsii.Bool(true),
 	})
 }
 

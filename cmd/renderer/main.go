@@ -10,7 +10,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,12 +17,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/engine"
+	"github.com/umlimages/umlimages/internal/httpserver"
 )
 
 func main() {
@@ -69,17 +67,5 @@ func run(args []string, unsandboxed bool) error {
 		return err
 	}
 	log.Info("renderer listening", "addr", l.Addr().String(), "engines", strings.Join(srv.Types(), ","), "sandboxed", local.Sandboxed)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(shut)
-	}()
-	if err := hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserver.Serve(&http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}, l)
 }

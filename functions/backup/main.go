@@ -10,13 +10,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -26,19 +24,10 @@ import (
 )
 
 func main() {
-	cfg, err := config.LoadBackup(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "backup:", err)
-		os.Exit(2)
-	}
+	cfg := config.Must("backup", config.LoadBackup)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "backup: aws config:", err)
-		os.Exit(2)
-	}
-	obs.TraceAWS(&awsCfg)
+	awsCfg := obs.MustAWSConfig(ctx, "backup")
 	src := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3ForcePathStyle })
 	dst := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		o.UsePathStyle = cfg.S3ForcePathStyle

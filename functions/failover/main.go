@@ -12,14 +12,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -31,19 +29,10 @@ import (
 )
 
 func main() {
-	cfg, err := config.LoadFailover(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "failover:", err)
-		os.Exit(2)
-	}
+	cfg := config.Must("failover", config.LoadFailover)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "failover: aws config:", err)
-		os.Exit(2)
-	}
-	obs.TraceAWS(&awsCfg)
+	awsCfg := obs.MustAWSConfig(ctx, "failover")
 	hc := obs.TraceHTTP(&http.Client{})
 	sw := failover.New(
 		route53.NewFromConfig(awsCfg),

@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -26,11 +25,7 @@ import (
 )
 
 func main() {
-	cfg, err := config.LoadProbe(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "healthprobe:", err)
-		os.Exit(2)
-	}
+	cfg := config.Must("healthprobe", config.LoadProbe)
 	hc := obs.TraceHTTP(&http.Client{})
 	if cfg.InLambda {
 		prober := probe.New(hc, probe.Options{Engines: cfg.Engines, Timeout: cfg.Timeout, LatencyBudget: cfg.LatencyBudget,

@@ -55,10 +55,7 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := newHandler(context.Background(), cfg, obs.NewLogger(io.Discard, slog.LevelInfo))
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newHandler(context.Background(), cfg, obs.NewLogger(io.Discard, slog.LevelInfo))
 	proxy := httpadapter.New(h).ProxyWithContext
 
 	cases := []struct {

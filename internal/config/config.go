@@ -5,9 +5,22 @@
 package config
 
 import (
+	"fmt"
 	"net/http"
+	"os"
 	"time"
 )
+
+// Must loads a function's configuration from the process environment, or
+// exits with status 2 saying what is wrong.
+func Must[T any](name string, load func(getenv func(string) string) (T, error)) T {
+	c, err := load(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(2)
+	}
+	return c
+}
 
 // Environment variable names.
 const (

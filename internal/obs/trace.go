@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // X-Ray tracing of outgoing calls: inside a traced Lambda invocation (the
@@ -171,6 +173,18 @@ func TraceHTTP(c *http.Client) *http.Client {
 	}
 	traced.Transport = tracedTransport{next: next}
 	return &traced
+}
+
+// MustAWSConfig loads the AWS SDK's default configuration, traced, for
+// the main of the program name; it exits with status 2 if it cannot.
+func MustAWSConfig(ctx context.Context, name string) aws.Config {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: aws config: %v\n", name, err)
+		os.Exit(2)
+	}
+	TraceAWS(&cfg)
+	return cfg
 }
 
 // TraceAWS adds X-Ray subsegments to every AWS SDK call made with cfg.
