@@ -14,62 +14,9 @@ import (
 	"github.com/umlimages/umlimages/internal/obs"
 )
 
-// requestInfo collects what the edge logs and measures about one request.
-type requestInfo struct {
-	status     int
-	bytes      int
-	typ        string
-	format     string
-	cache      string // "hit", "miss" or ""
-	errorClass string // "diagram", "unavailable", "timeout", ...
-	route      string // the pattern that served it
-	hotKey     string // a GET's fingerprint
-}
-
-// requestContext is a request's context as the edge makes it, in one
-// allocation: its info and its response recorder.
-type requestContext struct {
-	obs.Request
-	info requestInfo
-	rec  recorder
-}
-
-type infoKey struct{}
-
-func (c *requestContext) Value(key any) any {
-	if key == (infoKey{}) {
-		return &c.info
-	}
-	return c.Request.Value(key)
-}
-
-func info(ctx context.Context) *requestInfo {
-	if i, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
-		return i
-	}
-	return &requestInfo{}
-}
-
-type recorder struct {
-	http.ResponseWriter
-	info *requestInfo
-}
-
-func (r *recorder) WriteHeader(status int) {
-	if r.info.status == 0 {
-		r.info.status = status
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.info.status == 0 {
-		r.info.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(b)
-	r.info.bytes += n
-	return n, err
-}
+// MaxURLBytes is the longest request URI served: every request line
+// CloudFront passes on (8 KB), with room to spare.
+const MaxURLBytes = 16 << 10
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
@@ -79,21 +26,6 @@ var edgeHeaders = fields{
 	{"X-Content-Type-Options", []string{"nosniff"}},
 	{"Access-Control-Allow-Origin", []string{"*"}},
 	{"Access-Control-Expose-Headers", []string{"ETag, Location, X-Cache, X-Diagram-Error, X-Diagram-Error-Line, X-Request-Id"}},
-}
-
-// fields are response headers made once, in canonical form.
-type fields []struct {
-	key    string
-	values []string
-}
-
-// setMissing sets each field hdr does not have yet.
-func (fs fields) setMissing(hdr http.Header) {
-	for _, f := range fs {
-		if _, set := hdr[f.key]; !set {
-			hdr[f.key] = f.values
-		}
-	}
 }
 
 // hotRoute is the route a hot-tier hit is logged under: the one that

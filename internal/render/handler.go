@@ -15,14 +15,6 @@ import (
 	"github.com/umlimages/umlimages/internal/obs"
 )
 
-// Limits of the HTTP API.
-const (
-	// MaxURLBytes accepts every request line CloudFront passes on (8 KB)
-	// with room to spare.
-	MaxURLBytes   = 16 << 10
-	healthTimeout = 3 * time.Second
-)
-
 // Handler is the HTTP API.
 type Handler struct {
 	svc     *Service

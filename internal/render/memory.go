@@ -2,6 +2,7 @@ package render
 
 import (
 	"container/list"
+	"net/http"
 	"sync"
 )
 
@@ -110,4 +111,19 @@ func (r *recentKeys) has(key string) bool {
 	defer r.mu.Unlock()
 	_, ok := r.keys[key]
 	return ok
+}
+
+// fields are response headers made once, in canonical form.
+type fields []struct {
+	key    string
+	values []string
+}
+
+// setMissing sets each field hdr does not have yet.
+func (fs fields) setMissing(hdr http.Header) {
+	for _, f := range fs {
+		if _, set := hdr[f.key]; !set {
+			hdr[f.key] = f.values
+		}
+	}
 }

@@ -2,10 +2,8 @@ package render
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
@@ -120,99 +118,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	return nil
 }
 
-// hotBytes bounds the handler's hot tier, part of the memory tier (off
-// with it): GET responses by the raw form of their request, served without
-// decoding, normalising or hashing.
-const hotBytes = 16 << 20
-
-// fingerprint is a GET render request's raw form: what decides its
-// response (the path, the query, the option headers), cheap to compute.
-func fingerprint(r *http.Request) string {
-	q := r.URL.RawQuery
-	var opts []string
-	for k, vs := range r.Header {
-		if len(k) > len(diagram.HeaderPrefix) && strings.EqualFold(k[:len(diagram.HeaderPrefix)], diagram.HeaderPrefix) {
-			for _, v := range vs {
-				opts = append(opts, strings.ToLower(k)+":"+v)
-			}
-		}
-	}
-	if q == "" && opts == nil {
-		return r.URL.Path
-	}
-	var b strings.Builder
-	b.WriteString(r.URL.Path)
-	if q != "" {
-		parts := strings.Split(q, "&")
-		slices.Sort(parts)
-		b.WriteByte('?')
-		b.WriteString(strings.Join(parts, "&"))
-	}
-	slices.Sort(opts)
-	for _, o := range opts {
-		b.WriteString("\n" + o)
-	}
-	return b.String()
-}
-
-// serveHot answers a repeated GET from the hot tier, before routing; it
-// reports whether it did.
-func (h *Handler) serveHot(w http.ResponseWriter, r *http.Request, ri *requestInfo) bool {
-	start := h.now()
-	ri.hotKey = fingerprint(r)
-	it, ok := h.hot.get(ri.hotKey)
-	if !ok {
-		return false
-	}
-	ri.typ, ri.format, ri.cache = it.typ, it.format, "hit"
-	if ifNoneMatch(r.Header.Get("If-None-Match"), it.etag) {
-		notModified(w, it.etag)
-		return true
-	}
-	it.write(w, hitValue, FromMemory, h.now().Sub(start))
-	return true
-}
-
-const cacheForever = "public, max-age=31536000, immutable"
-
-func notModified(w http.ResponseWriter, etag string) {
-	hdr := w.Header()
-	hdr["Etag"] = []string{etag}
-	hdr["Cache-Control"] = []string{cacheForever}
-	w.WriteHeader(http.StatusNotModified)
-}
-
-// newRendered is a render as a response: its headers made once, so a hit
-// from the hot tier only copies them.
-func newRendered(req diagram.Request, body []byte, contentType, etag string, stored bool) memoryItem {
-	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, typ: req.Type.Name, format: string(req.Format), header: fields{
-		{"Content-Type", []string{contentType}},
-		{"Content-Length", []string{strconv.Itoa(len(body))}},
-		{"Etag", []string{etag}},
-		{"Cache-Control", []string{cacheForever}},
-	}}
-	if strings.HasPrefix(contentType, "image/svg+xml") {
-		it.header = append(it.header, fields{{"Content-Security-Policy", []string{config.SVGContentSecurityPolicy}}}...)
-	}
-	return it
-}
-
-// X-Cache's values.
-var hitValue, missValue = []string{"hit"}, []string{"miss"}
-
-// write sends the render, marked (X-Cache: cache) as served from tier
-// after took.
-func (it memoryItem) write(w http.ResponseWriter, cache []string, tier Tier, took time.Duration) {
-	hdr := w.Header()
-	it.header.setMissing(hdr)
-	hdr["X-Cache"] = cache
-	var timing [32]byte
-	b := append(append(timing[:0], tier...), ";dur="...)
-	hdr["Server-Timing"] = []string{string(strconv.AppendFloat(b, float64(took.Microseconds())/1000, 'f', 3, 64))}
-	w.WriteHeader(http.StatusOK)
-	w.Write(it.body)
-}
-
 func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", contentType)
@@ -224,13 +129,14 @@ func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 	w.Write(body)
 }
 
-func ifNoneMatch(header, etag string) bool {
-	for header != "" {
-		var t string
-		t, header, _ = strings.Cut(header, ",")
-		if t = strings.TrimPrefix(strings.TrimSpace(t), "W/"); t == etag || t == "*" {
-			return true
-		}
+// baseURL is the public address links and redirects are made from.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.cfg.PublicBaseURL != "" {
+		return h.cfg.PublicBaseURL
 	}
-	return false
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

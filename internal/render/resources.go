@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
+	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
 )
+
+var objectPattern = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z0-9]{2,5}$`)
 
 func (h *Handler) object(w http.ResponseWriter, r *http.Request) error {
 	file := r.PathValue("file")
@@ -48,6 +52,9 @@ func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, "application/json", "public, max-age=300", out)
 	return nil
 }
+
+// healthTimeout bounds the health check of the renderer and the store.
+const healthTimeout = 3 * time.Second
 
 func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)

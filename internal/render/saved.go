@@ -9,22 +9,7 @@ import (
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
-// baseURL is the public address links and redirects are made from.
-func (h *Handler) baseURL(r *http.Request) string {
-	if h.cfg.PublicBaseURL != "" {
-		return h.cfg.PublicBaseURL
-	}
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
-
-var (
-	savedIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{12,43}$`)
-	objectPattern  = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z0-9]{2,5}$`)
-)
+var savedIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{12,43}$`)
 
 func errNoSuchDiagram(id string) error {
 	return diagram.Errorf(diagram.ErrNotFound, "No saved diagram has the id %s.", id)
