@@ -184,7 +184,7 @@ func run() error {
 	// miss_overhead_ms: a miss through the API against the same render
 	// straight to the renderer (fresh sources both ways, interleaved).
 	var direct, miss []time.Duration
-	for i := range 40 {
+	for i := range 100 {
 		src := fmt.Sprintf("digraph { a%d -> b%d }", i, i)
 		t0 := time.Now()
 		if _, err := post("http://"+krokiAddr+"/graphviz/svg", src); err != nil {
