@@ -58,7 +58,7 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 	if err := g.StartStore(ctx, addrs.S3, dataDir); err != nil {
 		return err
 	}
-	env := []string{"LISTEN_ADDR=" + addrs.API}
+	env := []string{"LISTEN_ADDR=" + addrs.API, "PUBLIC_BASE_URL=http://" + addrs.API}
 	if krokiURL == "" {
 		renderer, err := devstack.BuildRenderer(root, g.Prefixed("build"))
 		if err != nil {

@@ -208,17 +208,18 @@ func TestEmptyRenderNeverCached(t *testing.T) {
 }
 
 func TestOversizeRedirect(t *testing.T) {
-	s := newStack(t, func(o *config.Render) { o.MaxInlineBytes = 1000 })
+	const public = "https://diagrams.example.test"
+	s := newStack(t, func(o *config.Render) { o.MaxInlineBytes, o.PublicBaseURL = 1000, public })
 	small := s.do(t, "GET", "/graphviz/svg/"+enc("big:1000"), "").expect(t, 200)
 	if len(small.body) != 1000 {
 		t.Fatalf("at the limit: got %d bytes inline, want 1000", len(small.body))
 	}
 	r := s.do(t, "GET", "/graphviz/svg/"+enc("big:1001"), "").expect(t, http.StatusFound)
 	loc := r.Header.Get("Location")
-	if !strings.HasPrefix(loc, s.URL+"/renders/") || !strings.HasSuffix(loc, ".svg") {
+	if !strings.HasPrefix(loc, public+"/renders/") || !strings.HasSuffix(loc, ".svg") {
 		t.Fatalf("Location: got %q", loc)
 	}
-	obj := s.do(t, "GET", strings.TrimPrefix(loc, s.URL), "").expect(t, 200)
+	obj := s.do(t, "GET", strings.TrimPrefix(loc, public), "").expect(t, 200)
 	if len(obj.body) != 1001 || obj.Header.Get("Content-Type") != "image/svg+xml" {
 		t.Errorf("redirect target: %d bytes, %s", len(obj.body), obj.Header.Get("Content-Type"))
 	}

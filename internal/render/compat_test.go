@@ -152,7 +152,8 @@ func TestKrokiErrorWording(t *testing.T) {
 		{"GET on /{type}", "GET", "/graphviz", "", 405, "Error 405: Method Not Allowed", "POST"},
 		{"PUT on /{type}/{format}", "PUT", "/graphviz/svg", dot, 405, "Error 405: Method Not Allowed", "POST"},
 		{"DELETE on a render", "DELETE", "/graphviz/svg/" + enc(dot), "", 405, "Error 405: Method Not Allowed", "GET, HEAD"},
-		{"GET on /", "GET", "/", "", 405, "Error 405: Method Not Allowed", "POST"},
+		{"GET on /", "GET", "/", "", 404, "Error 404: Not Found", ""},
+		{"PUT on /", "PUT", "/", "", 405, "Error 405: Method Not Allowed", "POST"},
 		{"unknown route", "GET", "/a/b/c/d", "", 404, "Error 404: Not Found", ""},
 	}
 	for _, c := range cases {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
@@ -37,6 +38,9 @@ const hotRoute = "GET /{type}/{format}/{encoded}"
 // A repeated GET is answered from the hot tier here, before routing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
+	if strings.Contains(r.URL.Path, "//") {
+		r = mergeSlashes(r)
+	}
 	id := obs.RequestID(r.Context())
 	if id == "" {
 		if id = r.Header.Get("X-Request-Id"); !requestIDPattern.MatchString(id) {
@@ -67,6 +71,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(rec, r.WithContext(rc), diagram.Errorf(errURITooLong, "The request URI's length exceeds %d.", MaxURLBytes))
 	case r.Method == http.MethodGet && h.serveHot(rec, r, ri):
 		ri.route = hotRoute
+	case notAllowed(r) != "":
+		rec.Header().Set("Allow", notAllowed(r))
+		h.fail(rec, r.WithContext(rc), diagram.Errorf(errMethodNotAllowed, "Method Not Allowed"))
 	default:
 		dctx, cancel := context.WithTimeout(rc, h.cfg.RenderTimeout)
 		defer cancel()
@@ -75,6 +82,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ri.route = r.Pattern
 	}
 }
+
+// mergeSlashes makes runs of slashes one, as a client whose server URL
+// ends in "/" sends them (asciidoctor-kroki: //graphviz/svg/...): routed,
+// not redirected, since an XHR does not follow the mux's redirect.
+func mergeSlashes(r *http.Request) *http.Request {
+	u := *r.URL
+	u.Path, u.RawPath = slashes.ReplaceAllString(u.Path, "/"), slashes.ReplaceAllString(u.RawPath, "/")
+	r = r.WithContext(r.Context())
+	r.URL = &u
+	return r
+}
+
+var slashes = regexp.MustCompile(`//+`)
 
 func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()

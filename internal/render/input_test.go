@@ -94,7 +94,7 @@ func TestSavedDiagrams(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{12}$`).MatchString(saved.ID) {
 		t.Errorf("id %q is not a short URL-safe id", saved.ID)
 	}
-	if want := s.URL + "/d/" + saved.ID + "/svg"; saved.URLs["svg"] != want || r.Header.Get("Location") != want {
+	if want := "/d/" + saved.ID + "/svg"; saved.URLs["svg"] != want || r.Header.Get("Location") != want {
 		t.Errorf("urls: %v, Location %q; want svg at %s", saved.URLs, r.Header.Get("Location"), want)
 	}
 	again := s.do(t, "POST", "/v1/diagrams", string(body), "Content-Type", "application/json").expect(t, http.StatusCreated)

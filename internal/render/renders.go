@@ -98,7 +98,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 		if r.Method == http.MethodPost {
 			status = http.StatusSeeOther
 		}
-		http.Redirect(w, r, h.baseURL(r)+"/"+res.Object, status)
+		http.Redirect(w, r, h.baseURL()+"/"+res.Object, status)
 		return nil
 	}
 	it := newRendered(req, res.Body, res.ContentType, etag, res.Stored && !fresh)
@@ -129,14 +129,8 @@ func writeBody(w http.ResponseWriter, contentType string, body []byte) {
 	w.Write(body)
 }
 
-// baseURL is the public address links and redirects are made from.
-func (h *Handler) baseURL(r *http.Request) string {
-	if h.cfg.PublicBaseURL != "" {
-		return h.cfg.PublicBaseURL
-	}
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+// baseURL is the public address links and redirects are made from: the
+// configured one (PUBLIC_BASE_URL), or none, and links are relative. A
+// request's Host and X-Forwarded-* headers are the client's to choose, so
+// they never make a link.
+func (h *Handler) baseURL() string { return h.cfg.PublicBaseURL }

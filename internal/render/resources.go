@@ -15,7 +15,7 @@ var objectPattern = regexp.MustCompile(`^[0-9a-f]{64}\.[a-z0-9]{2,5}$`)
 func (h *Handler) object(w http.ResponseWriter, r *http.Request) error {
 	file := r.PathValue("file")
 	if !objectPattern.MatchString(file) {
-		return diagram.Errorf(diagram.ErrNotFound, "Not Found")
+		return errNotFound
 	}
 	body, ct, err := h.svc.Object(r.Context(), file)
 	if err != nil {

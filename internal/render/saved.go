@@ -69,7 +69,7 @@ func (h *Handler) save(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := savedResponse{ID: d.ID, Type: d.Type, Created: d.Created, URLs: map[string]string{}}
-	base := h.baseURL(r) + "/d/" + d.ID + "/"
+	base := h.baseURL() + "/d/" + d.ID + "/"
 	for _, f := range req.Type.Formats {
 		out.URLs[string(f)] = base + string(f)
 	}

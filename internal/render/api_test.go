@@ -1,0 +1,86 @@
+package render_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/umlimages/umlimages/internal/config"
+)
+
+// TestRoutes: a path that is no route is 404; a route asked with a method
+// it does not serve is 405 naming the methods it does (not a render of a
+// type called "v1").
+func TestRoutes(t *testing.T) {
+	s := newStack(t)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/", 404, ""},
+		{"GET", "/foo", 404, ""},
+		{"GET", "/favicon.ico", 404, ""},
+		{"GET", "/foo/bar", 404, ""},
+		{"HEAD", "/", 404, ""},
+		{"GET", "/v1/diagrams", 405, "POST"},
+		{"POST", "/health", 405, "GET, HEAD"},
+		{"DELETE", "/v1/types", 405, "GET, HEAD"},
+		{"PUT", "/renders/" + strings.Repeat("a", 64) + ".svg", 405, "GET, HEAD"},
+		{"POST", "/d/AAAAAAAAAAAA/svg", 405, "GET, HEAD"},
+		{"GET", "/graphviz", 405, "POST"},
+	} {
+		r := s.do(t, c.method, c.path, "")
+		if r.StatusCode != c.status || r.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d Allow %q (%s); want %d Allow %q", c.method, c.path, r.StatusCode, r.Header.Get("Allow"), r.body, c.status, c.allow)
+		}
+	}
+}
+
+// TestDoubledSlashes: asciidoctor-kroki with a server URL ending in "/"
+// asks for //graphviz/svg/...; it renders, with no redirect its XHR would
+// not follow.
+func TestDoubledSlashes(t *testing.T) {
+	s := newStack(t)
+	r := s.do(t, "GET", "//graphviz/svg/"+enc(dot), "").expect(t, 200)
+	if r.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("Content-Type %q", r.Header.Get("Content-Type"))
+	}
+	s.do(t, "POST", "//graphviz///svg", dot).expect(t, 200)
+}
+
+// TestSavedDiagramWithoutFormat: /d/{id} serves the type's preferred
+// format; an unknown id is 404.
+func TestSavedDiagramWithoutFormat(t *testing.T) {
+	s := newStack(t)
+	for typ, want := range map[string]string{"graphviz": "image/svg+xml", "ditaa": "image/png"} {
+		body, _ := json.Marshal(map[string]string{"diagram_type": typ, "diagram_source": "digraph { " + typ + " }"})
+		r := s.do(t, "POST", "/v1/diagrams", string(body), "Content-Type", "application/json").expect(t, http.StatusCreated)
+		var saved struct{ ID string }
+		json.Unmarshal(r.body, &saved)
+		got := s.do(t, "GET", "/d/"+saved.ID, "").expect(t, 200)
+		if got.Header.Get("Content-Type") != want {
+			t.Errorf("%s: /d/{id} is %s, want %s", typ, got.Header.Get("Content-Type"), want)
+		}
+	}
+	s.do(t, "GET", "/d/AAAAAAAAAAAA", "").expect(t, 404)
+}
+
+// TestLinksComeFromConfiguration: a client's Host and X-Forwarded-*
+// headers never make the links the API answers with.
+func TestLinksComeFromConfiguration(t *testing.T) {
+	body := `{"diagram_type":"graphviz","diagram_source":"digraph { links }"}`
+	evil := []string{"Content-Type", "application/json", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.test"}
+	s := newStack(t)
+	r := s.do(t, "POST", "/v1/diagrams", body, evil...).expect(t, http.StatusCreated)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/d/") {
+		t.Errorf("without PUBLIC_BASE_URL: Location %q, want a relative link", loc)
+	}
+	const public = "https://diagrams.example.test"
+	s = newStack(t, func(c *config.Render) { c.PublicBaseURL = public })
+	r = s.do(t, "POST", "/v1/diagrams", body, evil...).expect(t, http.StatusCreated)
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, public+"/d/") || strings.Contains(string(r.body), "evil") {
+		t.Errorf("with PUBLIC_BASE_URL: Location %q, body %s", loc, r.body)
+	}
+}
