@@ -60,6 +60,7 @@ var statusOf = []struct {
 	{errURITooLong, http.StatusRequestURITooLong, "Request-URI Too Long", "request"},
 	{errNotThroughEdge, http.StatusForbidden, "Forbidden", "request"},
 	{diagram.ErrUnavailable, http.StatusServiceUnavailable, "The diagram renderer is unavailable. Retry shortly.", "unavailable"},
+	{ErrStoreUnavailable, http.StatusServiceUnavailable, "The diagram store is unavailable. Retry shortly.", "store"},
 	{diagram.ErrTimeout, http.StatusGatewayTimeout, "The diagram took too long to render.", "timeout"},
 	{context.Canceled, statusClientClosed, "The request was cancelled.", "cancelled"},
 }

@@ -56,7 +56,7 @@ func (h *Handler) serveHot(w http.ResponseWriter, r *http.Request, ri *requestIn
 		return false
 	}
 	ri.typ, ri.format, ri.cache = it.typ, it.format, "hit"
-	if ifNoneMatch(r.Header.Get("If-None-Match"), it.etag) {
+	if inm := r.Header.Get("If-None-Match"); ifNoneMatch(inm, it.etag) || anyETag(inm) {
 		notModified(w, it.etag)
 		return true
 	}
@@ -104,13 +104,19 @@ func (it memoryItem) write(w http.ResponseWriter, cache []string, tier Tier, too
 	w.Write(it.body)
 }
 
+// ifNoneMatch reports whether an If-None-Match header names etag. "*"
+// names any render that exists: the caller knows whether one does
+// (anyETag).
 func ifNoneMatch(header, etag string) bool {
 	for header != "" {
 		var t string
 		t, header, _ = strings.Cut(header, ",")
-		if t = strings.TrimPrefix(strings.TrimSpace(t), "W/"); t == etag || t == "*" {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == etag {
 			return true
 		}
 	}
 	return false
 }
+
+// anyETag reports whether an If-None-Match header is "*".
+func anyETag(header string) bool { return strings.TrimSpace(header) == "*" }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,7 +77,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	ri := info(r.Context())
 	ri.typ, ri.format = req.Type.Name, string(req.Format)
 	etag := `"` + key + `"`
-	if ifNoneMatch(r.Header.Get("If-None-Match"), etag) {
+	inm := r.Header.Get("If-None-Match")
+	if ifNoneMatch(inm, etag) {
 		notModified(w, etag)
 		return nil
 	}
@@ -90,9 +92,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 	if err != nil {
 		return err
 	}
+	if res.Cached() && anyETag(inm) {
+		notModified(w, etag) // "*" holds for a render that exists, and only then
+		return nil
+	}
 	if h.cfg.MaxInlineBytes > 0 && len(res.Body) > h.cfg.MaxInlineBytes {
 		if !res.Stored {
-			return diagram.Errorf(diagram.ErrOutputTooLarge, "The rendered diagram is %d bytes, more than the %d bytes a response can carry.", len(res.Body), h.cfg.MaxInlineBytes)
+			return fmt.Errorf("the rendered diagram is %d bytes, more than a response carries, and could not be stored: %w", len(res.Body), ErrStoreUnavailable)
 		}
 		status := http.StatusFound
 		if r.Method == http.MethodPost {

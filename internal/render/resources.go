@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
 )
@@ -53,11 +52,8 @@ func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// healthTimeout bounds the health check of the renderer and the store.
-const healthTimeout = 3 * time.Second
-
 func (h *Handler) health(w http.ResponseWriter, r *http.Request) error {
-	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), CheckTimeout)
 	defer cancel()
 	status, checks := h.svc.Health(ctx)
 	out := struct {

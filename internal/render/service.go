@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -32,6 +33,20 @@ type Store interface {
 	Get(ctx context.Context, key string) (body []byte, contentType string, err error)
 	Create(ctx context.Context, key string, body []byte, contentType string, metadata map[string]string) error
 	Ping(ctx context.Context) error
+}
+
+// ErrStoreUnavailable is a store failure a request cannot do without:
+// saving or reading a saved diagram, keeping a render too big to answer
+// inline. Renders that fit in a response go on without the store.
+var ErrStoreUnavailable = errors.New("render: the store is unavailable")
+
+// storeFailed wraps a store error: unavailable, unless the caller's own
+// context ended (its deadline, or its client gone).
+func storeFailed(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, ctx.Err())
+	}
+	return fmt.Errorf("%s: %w: %w", op, ErrStoreUnavailable, err)
 }
 
 // Tier says where a render was served from.
@@ -70,8 +85,30 @@ type Service struct {
 	// a request that missed the cache while their flight was under way
 	// reads the stored render instead of starting a second one.
 	stored *recentKeys
-	now    func() time.Time
+	// storeRetry paces writing renders the store missed (it was down when
+	// they were made): one try at a time, every retryAfter at most.
+	storeRetry pacer
+	// rendererDown is the last check's verdict on the renderer: while it
+	// failed, misses fail at once (the renderer would hold them to their
+	// deadline), and a miss starts a new check every storeRetryEvery.
+	rendererDown  atomic.Bool
+	rendererCheck pacer
+	now           func() time.Time
 }
+
+// pacer allows one try, then none until a wait has passed.
+type pacer struct{ next atomic.Int64 }
+
+func (p *pacer) allow(now time.Time) bool { return now.UnixNano() >= p.next.Load() }
+
+func (p *pacer) wait(now time.Time) { p.next.Store(now.Add(storeRetryEvery).UnixNano()) }
+
+// storeRetryEvery is how often a render the store missed is offered
+// again, and how often a renderer known to be down is checked.
+const storeRetryEvery = 5 * time.Second
+
+// CheckTimeout bounds one health check of the renderer or the store.
+const CheckTimeout = 3 * time.Second
 
 // ServiceOptions configure a Service.
 type ServiceOptions struct {
@@ -110,6 +147,14 @@ func (s *Service) Render(ctx context.Context, req diagram.Request) (Result, erro
 func (s *Service) RenderKey(ctx context.Context, req diagram.Request, key string) (Result, error) {
 	object := diagram.RenderObject(key, req.Format)
 	if it, ok := s.memory.get(key); ok {
+		if !it.stored && s.storeRetry.allow(s.now()) {
+			it.stored = s.store.Create(ctx, object, it.body, it.contentType, s.metadata(req)) == nil
+			if it.stored {
+				s.memory.put(key, it.body, it.contentType, true)
+			} else {
+				s.storeRetry.wait(s.now())
+			}
+		}
 		return Result{Body: it.body, ContentType: it.contentType, Key: key, Object: object, Tier: FromMemory, Stored: it.stored}, nil
 	}
 	body, ct, err := s.store.Get(ctx, object)
@@ -119,6 +164,13 @@ func (s *Service) RenderKey(ctx context.Context, req diagram.Request, key string
 		return Result{Body: body, ContentType: ct, Key: key, Object: object, Tier: FromStore, Stored: true}, nil
 	case !errors.Is(err, diagram.ErrNotFound):
 		s.log.WarnContext(ctx, "cache read failed", "object", object, "error", err)
+	}
+	if s.rendererDown.Load() {
+		if now := s.now(); s.rendererCheck.allow(now) {
+			s.rendererCheck.wait(now)
+			go s.checkRenderer()
+		}
+		return Result{}, fmt.Errorf("render %s: %w: its last health check failed", key, diagram.ErrUnavailable)
 	}
 	ch := s.flights.DoChan(key, func() (any, error) {
 		// A flight for this key may have ended between this request's
@@ -174,8 +226,7 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 	if err != nil {
 		return Result{}, err
 	}
-	meta := map[string]string{"type": req.Type.Name, "format": string(req.Format), "renderer-version": s.version}
-	switch err := s.store.Create(ctx, object, res.Body, res.ContentType, meta); {
+	switch err := s.store.Create(ctx, object, res.Body, res.ContentType, s.metadata(req)); {
 	case err == nil, errors.Is(err, diagram.ErrExists):
 		res.Stored = true
 		s.stored.add(key)
@@ -189,6 +240,11 @@ func (s *Service) renderAndStore(ctx context.Context, req diagram.Request, key, 
 // Object reads a stored render by its file name (key and extension).
 func (s *Service) Object(ctx context.Context, file string) ([]byte, string, error) {
 	return s.store.Get(ctx, diagram.RendersPrefix+file)
+}
+
+// metadata is what a stored render says of itself.
+func (s *Service) metadata(req diagram.Request) map[string]string {
+	return map[string]string{"type": req.Type.Name, "format": string(req.Format), "renderer-version": s.version}
 }
 
 // Saved is a diagram stored for rendering by id: the user data that
@@ -222,7 +278,7 @@ func (s *Service) Save(ctx context.Context, d Saved) (Saved, error) {
 			return d, nil
 		}
 		if !errors.Is(err, diagram.ErrExists) {
-			return Saved{}, fmt.Errorf("save diagram %s: %w", d.ID, err)
+			return Saved{}, storeFailed(ctx, "save diagram "+d.ID, err)
 		}
 		old, err := s.Load(ctx, d.ID)
 		if err != nil {
@@ -238,8 +294,11 @@ func (s *Service) Save(ctx context.Context, d Saved) (Saved, error) {
 // Load reads a saved diagram; diagram.ErrNotFound if there is none.
 func (s *Service) Load(ctx context.Context, id string) (Saved, error) {
 	body, _, err := s.store.Get(ctx, diagram.SavedObject(id))
-	if err != nil {
+	if errors.Is(err, diagram.ErrNotFound) {
 		return Saved{}, fmt.Errorf("load diagram %s: %w", id, err)
+	}
+	if err != nil {
+		return Saved{}, storeFailed(ctx, "load diagram "+id, err)
 	}
 	var d Saved
 	if err := json.Unmarshal(body, &d); err != nil {
@@ -266,45 +325,4 @@ type Check struct {
 	Time     string  `json:"time"`
 	Output   string  `json:"output,omitempty"`
 	critical bool
-}
-
-// Health checks the renderer and the store. The renderer failing is a
-// failure (misses cannot be served); the store failing is a warning
-// (renders go on without caching).
-func (s *Service) Health(ctx context.Context) (Status, map[string]Check) {
-	checks := map[string]Check{}
-	type named struct {
-		name string
-		c    Check
-	}
-	results := make(chan named, 2)
-	probe := func(name string, critical bool, f func(context.Context) error) {
-		start := s.now()
-		err := f(ctx)
-		c := Check{Status: Pass, TimeMs: float64(s.now().Sub(start).Microseconds()) / 1000, Unit: "ms", Time: start.UTC().Format(time.RFC3339), critical: critical}
-		if err != nil {
-			c.Status = Fail
-			c.Output = "unreachable"
-			if errors.Is(err, diagram.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
-				c.Output = "timed out"
-			}
-			s.log.WarnContext(ctx, "health check failed", "check", name, "error", err)
-		}
-		results <- named{name, c}
-	}
-	go probe("kroki:responseTime", true, s.renderer.Health)
-	go probe("cache:responseTime", false, s.store.Ping)
-	status := Pass
-	for range 2 {
-		r := <-results
-		checks[r.name] = r.c
-		if r.c.Status == Fail {
-			if r.c.critical {
-				status = Fail
-			} else if status == Pass {
-				status = Warn
-			}
-		}
-	}
-	return status, checks
 }
