@@ -1,10 +1,14 @@
 package render_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
 )
@@ -82,5 +86,26 @@ func TestLinksComeFromConfiguration(t *testing.T) {
 	r = s.do(t, "POST", "/v1/diagrams", body, evil...).expect(t, http.StatusCreated)
 	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, public+"/d/") || strings.Contains(string(r.body), "evil") {
 		t.Errorf("with PUBLIC_BASE_URL: Location %q, body %s", loc, r.body)
+	}
+}
+
+// TestSlowBodyTimesOut: a client that sends its headers and then trickles
+// (or stops sending) its body gets 408 at the request's deadline; the
+// request is not held open.
+func TestSlowBodyTimesOut(t *testing.T) {
+	s := newStack(t, func(c *config.Render) { c.RenderTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /graphviz/svg HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\ndigraph {")
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a guard: without the bound the server never answers
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	if res.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: %d, want 408", res.StatusCode)
 	}
 }

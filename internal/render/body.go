@@ -64,19 +64,27 @@ func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, v any) error 
 }
 
 // readLimited reads the body, failing with ErrTooLarge past max bytes
-// without reading more than max+1.
+// without reading more than max+1, and within the request's deadline: a
+// client trickling its body does not hold the request past it.
 func readLimited(w http.ResponseWriter, r *http.Request, max int) ([]byte, error) {
 	tooLarge := diagram.Errorf(diagram.ErrTooLarge, "The request body exceeds the limit of %d bytes.", max)
 	if r.ContentLength > int64(max) {
 		return nil, tooLarge
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(max)))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge
-		}
-		return nil, diagram.Errorf(diagram.ErrBadRequest, "The request body could not be read.")
+	if deadline, ok := r.Context().Deadline(); ok {
+		// Not every writer can (a Lambda event's body is in memory already).
+		http.NewResponseController(w).SetReadDeadline(deadline)
 	}
-	return b, nil
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(max)))
+	var mbe *http.MaxBytesError
+	var timeout interface{ Timeout() bool }
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.As(err, &mbe):
+		return nil, tooLarge
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return nil, diagram.Errorf(errBodyTimeout, "The request body did not arrive within the request's deadline.")
+	}
+	return nil, diagram.Errorf(diagram.ErrBadRequest, "The request body could not be read.")
 }

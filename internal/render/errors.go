@@ -20,6 +20,7 @@ var (
 	errMethodNotAllowed = errors.New("render: method not allowed")
 	errURITooLong       = errors.New("render: request URI too long")
 	errNotThroughEdge   = errors.New("render: request did not come through the distribution")
+	errBodyTimeout      = errors.New("render: request body timed out")
 )
 
 // failure is how one error is answered.
@@ -58,6 +59,7 @@ var statusOf = []struct {
 	{diagram.ErrTooLarge, http.StatusRequestEntityTooLarge, "The diagram source is too large.", "request"},
 	{diagram.ErrOutputTooLarge, http.StatusRequestEntityTooLarge, "The rendered diagram is too large.", "output"},
 	{errURITooLong, http.StatusRequestURITooLong, "Request-URI Too Long", "request"},
+	{errBodyTimeout, http.StatusRequestTimeout, "Request Timeout", "request"},
 	{errNotThroughEdge, http.StatusForbidden, "Forbidden", "request"},
 	{diagram.ErrUnavailable, http.StatusServiceUnavailable, "The diagram renderer is unavailable. Retry shortly.", "unavailable"},
 	{ErrStoreUnavailable, http.StatusServiceUnavailable, "The diagram store is unavailable. Retry shortly.", "store"},

@@ -48,6 +48,9 @@ type recorder struct {
 	info *requestInfo
 }
 
+// Unwrap gives http.ResponseController the connection's writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *recorder) WriteHeader(status int) {
 	if r.info.status == 0 {
 		r.info.status = status
