@@ -71,8 +71,9 @@ func TestDisabledType(t *testing.T) {
 	s := newStack(t, func(o *config.Render) { o.EnabledTypes = map[string]bool{"graphviz": true} })
 	s.do(t, "GET", "/graphviz/svg/"+enc(dot), "").expect(t, 200)
 	r := s.do(t, "GET", "/plantuml/svg/"+enc("a -> b"), "").expect(t, 400)
-	if !strings.Contains(string(r.body), "disabled") {
-		t.Errorf("body: %q", r.body)
+	if !strings.Contains(string(r.body), "Diagram type plantuml is disabled on this server. To enable it, add it to ENABLED_TYPES") ||
+		!strings.Contains(string(r.body), "KROKI_URL") {
+		t.Errorf("the error does not say what to do: %q", r.body)
 	}
 	if s.kroki.calls.Load() != 1 {
 		t.Error("Kroki was called for a disabled type")

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
@@ -64,7 +65,8 @@ func (h *Handler) build(in input) (diagram.Request, string, error) {
 func (h *Handler) lookup(route string) (diagram.Type, error) {
 	t, err := diagram.LookupRoute(route)
 	if err == nil && !h.cfg.EnabledTypes[t.Name] {
-		err = diagram.Errorf(diagram.ErrDisabledType, "Diagram type %s is disabled on this server.", t.Name)
+		err = diagram.Errorf(diagram.ErrDisabledType, "Diagram type %s is disabled on this server. To enable it, add it to %s "+
+			"(its renderer must draw it: locally, point %s at a Kroki that does).", t.Name, config.EnvEnabledTypes, config.EnvKrokiURL)
 	}
 	return t, err
 }
