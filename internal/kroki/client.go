@@ -8,13 +8,10 @@ package kroki
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/umlimages/umlimages/internal/diagram"
@@ -113,72 +110,10 @@ func statusError(status int, body []byte) error {
 	case status == http.StatusGatewayTimeout || status == http.StatusRequestTimeout:
 		return fmt.Errorf("kroki: answered %d: %w", status, diagram.ErrTimeout)
 	case status >= 400 && status < 500:
-		return &diagram.SyntaxError{Status: status, Message: msg, Line: Line(msg)}
+		return &diagram.SyntaxError{Status: status, Message: cut(msg), Line: Line(msg)}
 	default:
 		return fmt.Errorf("kroki: answered %d: %w: %s", status, diagram.ErrUnavailable, msg)
 	}
-}
-
-// message extracts the human-readable part of an error body: Kroki answers
-// with plain text, JSON or an HTML page depending on version and Accept.
-func message(body []byte) string {
-	var j struct {
-		Error   json.RawMessage `json:"error"`
-		Message string          `json:"message"`
-	}
-	if json.Unmarshal(body, &j) == nil {
-		var nested struct {
-			Message string `json:"message"`
-		}
-		var flat string
-		switch {
-		case json.Unmarshal(j.Error, &nested) == nil && nested.Message != "":
-			return nested.Message
-		case json.Unmarshal(j.Error, &flat) == nil && flat != "":
-			return flat
-		case j.Message != "":
-			return j.Message
-		}
-	}
-	s := string(body)
-	if i := strings.Index(s, "<pre>"); i >= 0 {
-		s = s[i+len("<pre>"):]
-		if j := strings.Index(s, "</pre>"); j >= 0 {
-			s = s[:j]
-		}
-	}
-	s = strings.TrimSpace(s)
-	if rest, ok := strings.CutPrefix(s, "Error "); ok && len(rest) > 5 && rest[3:5] == ": " {
-		s = rest[5:]
-	}
-	if s == "" {
-		return "the diagram could not be rendered"
-	}
-	return s
-}
-
-var (
-	lineRE     = regexp.MustCompile(`(?i)\bline[\s:#]*(\d{1,7})\b`)
-	positionRE = regexp.MustCompile(`(?m)^(?:[\w./-]+:)?(\d{1,7}):\d{1,5}:\s`)
-)
-
-// Line finds the line number in an engine's error message: PlantUML's
-// "Error line 3 in file", graphviz's "syntax error in line 2", Mermaid's
-// "Parse error on line 4", D2's "2:5: message", and the like. It returns 0
-// when there is none.
-func Line(msg string) int {
-	m := lineRE.FindStringSubmatch(msg)
-	if m == nil {
-		m = positionRE.FindStringSubmatch(msg)
-	}
-	if m == nil {
-		return 0
-	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
 }
 
 type outputTooLargeError struct{ max int }
