@@ -3,6 +3,7 @@ package render_test
 import (
 	"bufio"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net"
 	"net/http"
@@ -107,5 +108,39 @@ func TestSlowBodyTimesOut(t *testing.T) {
 	}
 	if res.StatusCode != http.StatusRequestTimeout {
 		t.Errorf("stalled body: %d, want 408", res.StatusCode)
+	}
+}
+
+// TestErrorImageWrapsWords: an error shown as an image wraps its message
+// at word boundaries, every line inside the box (a monospace character is
+// at most 0.6 of the font size wide).
+func TestErrorImageWrapsWords(t *testing.T) {
+	s := newStack(t)
+	r := s.do(t, "GET", "/nope/svg/"+enc(dot), "", "Accept", "image/*").expect(t, 400)
+	var doc struct {
+		Width int `xml:"width,attr"`
+		Texts []struct {
+			X      int    `xml:"x,attr"`
+			Family string `xml:"font-family,attr"`
+			Size   int    `xml:"font-size,attr"`
+			Text   string `xml:",chardata"`
+		} `xml:"text"`
+	}
+	if err := xml.Unmarshal(r.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var shown []string
+	for _, l := range doc.Texts {
+		if l.Family != "monospace" {
+			continue
+		}
+		if right := float64(l.X) + 0.6*float64(l.Size*len([]rune(l.Text))); right > float64(doc.Width-l.X) {
+			t.Errorf("line ends at %.0f px, past the box (%d px): %q", right, doc.Width, l.Text)
+		}
+		shown = append(shown, l.Text)
+	}
+	message := r.Header.Get("X-Diagram-Error")
+	if len(shown) < 2 || strings.Join(shown, " ") != message {
+		t.Errorf("lines %q do not wrap %q at its spaces", shown, message)
 	}
 }

@@ -152,30 +152,53 @@ func headerSafe(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
-// errorSVG draws an error as an image, so an <img> shows why it failed.
+// Error image layout: a monospace character of errorFontSize is at most
+// 0.6 of it wide, so errorCols characters fit inside the box's margins.
+const (
+	errorWidth, errorFontSize, errorMargin = 720, 13, 12
+	errorCols                              = (errorWidth - 2*errorMargin) * 10 / (errorFontSize * 6)
+	errorMaxLines, errorLineHeight         = 24, 18
+)
+
+// errorSVG draws an error as an image, so an <img> shows why it failed:
+// the message wrapped at word boundaries inside the box.
 func errorSVG(status int, message string) []byte {
-	const width, maxCols, maxLines, lineHeight = 720, 96, 24, 18
 	var lines []string
 	for _, raw := range strings.Split(message, "\n") {
-		r := []rune(raw)
-		for len(r) > maxCols {
-			lines, r = append(lines, string(r[:maxCols])), r[maxCols:]
-		}
-		lines = append(lines, string(r))
+		lines = append(lines, wrap(raw, errorCols)...)
 	}
-	if len(lines) > maxLines {
-		lines = append(lines[:maxLines-1], "…")
+	if len(lines) > errorMaxLines {
+		lines = append(lines[:errorMaxLines-1], "…")
 	}
-	height := 48 + lineHeight*len(lines)
+	height := 48 + errorLineHeight*len(lines)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`, width, height, width, height)
-	fmt.Fprintf(&b, `<rect x="0.5" y="0.5" width="%d" height="%d" rx="4" fill="#fff1f0" stroke="#cf1322"/>`, width-1, height-1)
-	fmt.Fprintf(&b, `<text x="12" y="26" font-family="sans-serif" font-size="15" font-weight="bold" fill="#a8071a">Error %d: %s</text>`, status, http.StatusText(status))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`, errorWidth, height, errorWidth, height)
+	fmt.Fprintf(&b, `<rect x="0.5" y="0.5" width="%d" height="%d" rx="4" fill="#fff1f0" stroke="#cf1322"/>`, errorWidth-1, height-1)
+	fmt.Fprintf(&b, `<text x="%d" y="26" font-family="sans-serif" font-size="15" font-weight="bold" fill="#a8071a">Error %d: %s</text>`, errorMargin, status, http.StatusText(status))
 	for i, l := range lines {
-		fmt.Fprintf(&b, `<text x="12" y="%d" font-family="monospace" font-size="13" fill="#5c0011" xml:space="preserve">`, 50+lineHeight*i)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-family="monospace" font-size="%d" fill="#5c0011" xml:space="preserve">`, errorMargin, 50+errorLineHeight*i, errorFontSize)
 		xml.EscapeText(&b, []byte(l))
 		b.WriteString(`</text>`)
 	}
 	b.WriteString(`</svg>`)
 	return b.Bytes()
+}
+
+// wrap breaks a line into lines of at most cols characters, at spaces; a
+// word longer than a line is split.
+func wrap(line string, cols int) []string {
+	var out []string
+	r := []rune(line)
+	for len(r) > cols {
+		cut := cols
+		for i := cols; i > 0; i-- {
+			if r[i] == ' ' {
+				cut = i
+				break
+			}
+		}
+		out = append(out, strings.TrimRight(string(r[:cut]), " "))
+		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
+	}
+	return append(out, string(r))
 }
