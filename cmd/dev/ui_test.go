@@ -42,6 +42,21 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// startBrowser starts headless Chromium for the test: its context ends
+// with the test, or after three minutes.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1280, 800), chromedp.NoSandbox,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelA)
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(cancelB)
+	bctx, cancelT := context.WithTimeout(bctx, 3*time.Minute)
+	t.Cleanup(cancelT)
+	return bctx
+}
+
 // TestEditorInTheBrowser drives the editor of `make dev`'s stack in
 // headless Chromium: type, switch type, break and fix the source, reload,
 // share, download; no console errors under the CDN's CSP; screenshots in
@@ -62,14 +77,7 @@ func TestEditorInTheBrowser(t *testing.T) {
 	}
 	ui := "http://" + addrs.UI
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.WindowSize(1280, 800), chromedp.NoSandbox,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	bctx, cancelT := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancelT()
+	bctx := startBrowser(t)
 
 	var mu sync.Mutex
 	var problems []string

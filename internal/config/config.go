@@ -88,10 +88,14 @@ func OriginHeaders(secret string) http.Header {
 // shown as blob: or data: images.
 const UIContentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
-// SVGContentSecurityPolicy sandboxes an SVG opened as a document: no
-// script, no fetches, inline styles and data: images only. The render API
-// sends it with every SVG; CloudFront sets it on /renders/.
-const SVGContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox"
+// SVGContentSecurityPolicy sandboxes an SVG opened as a document, or
+// embedded with <object> or <embed>: no script, no fetches, inline styles
+// and data: images only; its links still work when a user clicks them
+// (PlantUML writes target="_top", graphviz URL and target), in the page
+// or a new window. The render API sends it with every SVG; CloudFront sets
+// it on /renders/.
+const SVGContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; " +
+	"sandbox allow-top-navigation-by-user-activation allow-popups allow-popups-to-escape-sandbox"
 
 // The probe alarm that starts a failover: the probe's verdict on the
 // primary (ProbeAvailability, one datapoint a minute, minimum) below 1 in
