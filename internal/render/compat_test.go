@@ -109,8 +109,8 @@ func TestPOSTTypeWithJSONAndAccept(t *testing.T) {
 		t.Errorf("JSON output_format svg: got %q", r.Header.Get("Content-Type"))
 	}
 	r = s.do(t, "POST", "/blockdiag", "blockdiag{a->b}", "Accept", "image/jpeg").expect(t, 400)
-	if !strings.Contains(string(r.body), "Content negotiation failed, no output format found for the following MIME types: image/jpeg.") {
-		t.Errorf("unsatisfiable Accept: got %q", r.body)
+	if !strings.Contains(r.Header.Get("X-Diagram-Error"), "Content negotiation failed, no output format found for the following MIME types: image/jpeg.") {
+		t.Errorf("unsatisfiable Accept: got %q", r.Header.Get("X-Diagram-Error"))
 	}
 }
 
