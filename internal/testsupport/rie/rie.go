@@ -35,7 +35,9 @@ type Options struct {
 	// Binary is the emulator; default: aws-lambda-rie from $AWS_LAMBDA_RIE,
 	// the PATH, or the repository's bin/.
 	Binary string
-	// Env is the function's environment, on top of this process's.
+	// Env is the function's environment. The function sees it and what
+	// Lambda itself sets (PATH, LANG, TZ, the function's name and timeout),
+	// nothing of this machine's: no HOME, no AWS_CA_BUNDLE, no profile.
 	Env []string
 	// Timeout is the function timeout the emulator enforces.
 	Timeout time.Duration
@@ -71,7 +73,7 @@ func Start(bootstrap string, o Options) (*Emulator, error) {
 		timeout = 30 * time.Second
 	}
 	cmd := exec.Command(bin, "--runtime-interface-emulator-address", emu, "--runtime-api-address", api, abs)
-	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "TZ=:UTC"}, o.Env...)
 	cmd.Env = append(cmd.Env,
 		"AWS_LAMBDA_FUNCTION_NAME="+filepath.Base(filepath.Dir(abs)),
 		fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT=%d", int(timeout.Seconds())),
