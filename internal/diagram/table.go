@@ -7,11 +7,37 @@ var (
 	svgOnly          = []Format{SVG}
 )
 
+// The options Kroki documents (docs.kroki.io, "Diagram Options").
+var (
+	blockdiagOptions = []Option{
+		{Name: "antialias", Values: Flag, Description: "Apply an anti-alias filter to the image"},
+		{Name: "no-transparency", Values: Flag, Description: "No transparent background (PNG only)"},
+		{Name: "size", Example: "320x240", Description: "Size of the diagram, {width}x{height}"},
+		{Name: "no-doctype", Values: Flag, Description: "Omit the doctype (SVG only)"},
+	}
+	d2Options = []Option{
+		{Name: "theme", Values: []string{"0", "1", "3", "4", "5", "6", "7", "8", "100", "101", "102", "103", "104", "105", "200", "300", "301"},
+			Description: "Theme: 0 default, 1 neutral grey, 3 flagship Terrastruct, ... 200 dark mauve, 300 terminal"},
+		{Name: "layout", Values: []string{"dagre", "elk"}, Description: "Layout engine"},
+		{Name: "sketch", Values: Flag, Description: "A hand-drawn look"},
+	}
+	ditaaOptions = []Option{
+		{Name: "no-antialias", Values: Flag, Description: "Turn anti-aliasing off"},
+		{Name: "no-separation", Values: Flag, Description: "Do not separate the common edges of shapes"},
+		{Name: "round-corners", Values: Flag, Description: "Round every corner"},
+		{Name: "no-shadows", Values: Flag, Description: "Turn shadows off"},
+		{Name: "scale", Example: "1.5", Description: "Scale of the image"},
+	}
+	mermaidOptions = []Option{
+		{Name: "theme", Values: []string{"default", "base", "dark", "forest", "neutral"}, Description: "Theme"},
+	}
+)
+
 // table is Kroki's route table (31 route names: 30 types and the "dot"
 // alias, with the formats each of Kroki's services declares) and what we
 // know of each type besides.
 var table = []Type{
-	{Name: "actdiag", Formats: blockdiagFormats,
+	{Name: "actdiag", Extension: "diag", Options: blockdiagOptions, Formats: blockdiagFormats,
 		Example: `actdiag {
   write -> convert -> image
   lane user {
@@ -26,10 +52,10 @@ var table = []Type{
 }
 `,
 		Canary: "actdiag { a -> b }\n// NONCE"},
-	{Name: "blockdiag", Formats: blockdiagFormats,
+	{Name: "blockdiag", Extension: "diag", Options: blockdiagOptions, Formats: blockdiagFormats,
 		Example: "blockdiag {\n  client -> api -> kroki;\n  api -> cache;\n}\n",
 		Canary:  "blockdiag { a -> b }\n// NONCE"},
-	{Name: "bpmn", Formats: svgOnly, Syntax: "xml",
+	{Name: "bpmn", Extension: "bpmn", Formats: svgOnly, Syntax: "xml",
 		Example: `<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" id="render" targetNamespace="http://bpmn.io/schema/bpmn">
   <process id="flow">
@@ -51,10 +77,10 @@ var table = []Type{
 </definitions>
 `,
 		Canary: `<?xml version="1.0" encoding="UTF-8"?><!-- NONCE --><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"><process id="p"><startEvent id="s"/></process></definitions>`},
-	{Name: "bytefield", Formats: svgOnly,
+	{Name: "bytefield", Extension: "edn", Formats: svgOnly,
 		Example: "(draw-column-headers)\n(draw-box \"type\" {:span 4})\n(draw-box \"length\" {:span 4})\n(draw-gap \"payload\")\n(draw-bottom)\n",
 		Canary:  "(draw-column-headers)\n(draw-box \"probe\")\n; NONCE"},
-	{Name: "c4plantuml", Formats: plantumlFormats, PlantUMLEncoding: true,
+	{Name: "c4plantuml", Extension: "puml", Formats: plantumlFormats, PlantUMLEncoding: true,
 		Example: `@startuml
 !include <C4/C4_Container>
 Person(user, "User")
@@ -67,13 +93,13 @@ Rel(api, kroki, "on a miss")
 @enduml
 `,
 		Canary: "@startuml\n!include <C4/C4_Context>\nPerson(u, \"User\")\n' NONCE\n@enduml"},
-	{Name: "d2", Formats: svgOnly,
+	{Name: "d2", Extension: "d2", Options: d2Options, Formats: svgOnly,
 		Example: "client -> api: GET\napi -> cache: lookup\napi -> kroki: render on a miss\n",
 		Canary:  "probe -> ok\n# NONCE"},
-	{Name: "dbml", Formats: svgOnly,
+	{Name: "dbml", Extension: "dbml", Formats: svgOnly,
 		Example: "Table diagrams {\n  id varchar [pk]\n  source text\n}\n\nTable renders {\n  key varchar [pk]\n  diagram_id varchar [ref: > diagrams.id]\n}\n",
 		Canary:  "Table probe {\n  id int\n}\n// NONCE"},
-	{Name: "diagramsnet", Formats: []Format{PNG, SVG}, Syntax: "xml",
+	{Name: "diagramsnet", Extension: "drawio", Formats: []Format{PNG, SVG}, Syntax: "xml",
 		Example: `<mxfile>
   <diagram id="render" name="Page-1">
     <mxGraphModel>
@@ -89,13 +115,13 @@ Rel(api, kroki, "on a miss")
 </mxfile>
 `,
 		Canary: `<mxfile><diagram id="d"><mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/><mxCell id="2" value="NONCE" vertex="1" parent="1"><mxGeometry width="80" height="30" as="geometry"/></mxCell></root></mxGraphModel></diagram></mxfile>`},
-	{Name: "ditaa", Formats: svgPNG, Preferred: PNG, KeepWhitespace: true,
+	{Name: "ditaa", Extension: "ditaa", Options: ditaaOptions, Formats: svgPNG, Preferred: PNG, KeepWhitespace: true,
 		Example: "+--------+   +-------+   +-------+\n| client |-->|  API  |-->| Kroki |\n+--------+   +-------+   +-------+\n",
 		Canary:  "+-------+\n| probe |\n+-------+\nNONCE"},
-	{Name: "erd", Formats: []Format{PNG, SVG, JPEG, PDF},
+	{Name: "erd", Extension: "er", Formats: []Format{PNG, SVG, JPEG, PDF},
 		Example: "[Diagram]\n*id\nsource\n\n[Render]\n*key\nformat\n\nDiagram 1--* Render\n",
 		Canary:  "[probe]\nid\n# NONCE"},
-	{Name: "excalidraw", Formats: svgOnly, Syntax: "json",
+	{Name: "excalidraw", Extension: "excalidraw", Formats: svgOnly, Syntax: "json",
 		Example: `{
   "type": "excalidraw",
   "version": 2,
@@ -117,19 +143,19 @@ Rel(api, kroki, "on a miss")
 }
 `,
 		Canary: `{"type":"excalidraw","version":2,"source":"NONCE","elements":[],"appState":{},"files":{}}`},
-	{Name: "goat", Formats: svgOnly, KeepWhitespace: true,
+	{Name: "goat", Extension: "goat", Formats: svgOnly, KeepWhitespace: true,
 		Example: "        .--------.      .-------.\n  ----->| client |----->|  API  |\n        '--------'      '---+---'\n                            |\n                            v\n                        .-------.\n                        | Kroki |\n                        '-------'\n",
 		Canary:  ".---.\n| a |\n'---'\nNONCE"},
-	{Name: "graphviz", Aliases: []string{"dot"}, Formats: []Format{PNG, SVG, JPEG, PDF},
+	{Name: "graphviz", Extension: "dot", Aliases: []string{"dot"}, Formats: []Format{PNG, SVG, JPEG, PDF},
 		Example: "digraph G {\n  rankdir=LR;\n  client -> api [label=\"GET /graphviz/svg/…\"];\n  api -> cache [label=\"hit?\"];\n  api -> kroki [label=\"miss\"];\n}\n",
 		Canary:  "digraph probe { a -> b }\n// NONCE"},
-	{Name: "mermaid", Formats: []Format{PNG, SVG},
+	{Name: "mermaid", Extension: "mmd", Options: mermaidOptions, Formats: []Format{PNG, SVG},
 		Example: "graph LR\n  A[Client] --> B[API]\n  B --> C{Cached?}\n  C -->|yes| D[Image]\n  C -->|no| E[Kroki]\n",
 		Canary:  "graph TD\n  a --> b\n%% NONCE"},
-	{Name: "nomnoml", Formats: svgOnly,
+	{Name: "nomnoml", Extension: "nomnoml", Formats: svgOnly,
 		Example: "[Client] -> [API]\n[API] -> [<database> Cache]\n[API] -> [Kroki]\n",
 		Canary:  "[probe]->[ok]\n// NONCE"},
-	{Name: "nwdiag", Formats: blockdiagFormats,
+	{Name: "nwdiag", Extension: "diag", Options: blockdiagOptions, Formats: blockdiagFormats,
 		Example: `nwdiag {
   network public {
     address = "203.0.113.0/24"
@@ -144,22 +170,22 @@ Rel(api, kroki, "on a miss")
 }
 `,
 		Canary: "nwdiag { network n { a; } }\n// NONCE"},
-	{Name: "packetdiag", Formats: blockdiagFormats,
+	{Name: "packetdiag", Extension: "diag", Options: blockdiagOptions, Formats: blockdiagFormats,
 		Example: "packetdiag {\n  colwidth = 32\n  node_height = 72\n  0-15: Source Port\n  16-31: Destination Port\n  32-63: Sequence Number\n  64-95: Acknowledgment Number\n}\n",
 		Canary:  "packetdiag { 0-15: probe; }\n// NONCE"},
-	{Name: "pikchr", Formats: svgOnly,
+	{Name: "pikchr", Extension: "pikchr", Formats: svgOnly,
 		Example: "box \"client\"; arrow; box \"API\"; arrow; box \"Kroki\"\n",
 		Canary:  "box \"probe\"\n# NONCE"},
-	{Name: "plantuml", Formats: plantumlFormats, PlantUMLEncoding: true,
+	{Name: "plantuml", Extension: "puml", Formats: plantumlFormats, PlantUMLEncoding: true,
 		Example: "@startuml\nactor User\nUser -> API: GET /plantuml/svg/…\nAPI -> Cache: lookup\nalt miss\n  API -> Kroki: render\nend\nAPI --> User: image\n@enduml\n",
 		Canary:  "@startuml\nprobe -> ok\n' NONCE\n@enduml"},
-	{Name: "rackdiag", Formats: blockdiagFormats,
+	{Name: "rackdiag", Extension: "diag", Options: blockdiagOptions, Formats: blockdiagFormats,
 		Example: "rackdiag {\n  12U;\n  1: UPS [2U];\n  3: Database;\n  4: Render API;\n  5: Kroki;\n  7: Load balancer;\n}\n",
 		Canary:  "rackdiag { 1: probe; }\n// NONCE"},
-	{Name: "seqdiag", Formats: blockdiagFormats,
+	{Name: "seqdiag", Extension: "diag", Options: blockdiagOptions, Formats: blockdiagFormats,
 		Example: "seqdiag {\n  client -> api [label = \"GET\"];\n  api -> kroki [label = \"render\"];\n  api <- kroki;\n  client <- api [label = \"image\"];\n}\n",
 		Canary:  "seqdiag { a -> b; }\n// NONCE"},
-	{Name: "structurizr", Formats: []Format{PNG, SVG, PDF, Base64, TXT, UTXT},
+	{Name: "structurizr", Extension: "dsl", Formats: []Format{PNG, SVG, PDF, Base64, TXT, UTXT},
 		Example: `workspace {
   model {
     user = person "User"
@@ -179,10 +205,10 @@ Rel(api, kroki, "on a miss")
 }
 `,
 		Canary: "workspace {\n  model {\n    u = person \"probe\"\n  }\n  views {\n    systemLandscape {\n      include *\n    }\n  }\n}\n// NONCE"},
-	{Name: "svgbob", Formats: svgOnly, KeepWhitespace: true,
+	{Name: "svgbob", Extension: "bob", Formats: svgOnly, KeepWhitespace: true,
 		Example: "  .--------.      .-----.\n  | client |----->| API |\n  '--------'      '-----'\n",
 		Canary:  "+--+\n|  |\n+--+\nNONCE"},
-	{Name: "symbolator", Formats: svgPNG, KeepWhitespace: true,
+	{Name: "symbolator", Extension: "vhdl", Formats: svgPNG, KeepWhitespace: true,
 		Example: `library ieee;
 use ieee.std_logic_1164.all;
 
@@ -195,7 +221,7 @@ entity counter is
 end entity counter;
 `,
 		Canary: "module probe(input a, output b); endmodule\n// NONCE"},
-	{Name: "tikz", Formats: []Format{JPEG, PDF, PNG, SVG},
+	{Name: "tikz", Extension: "tex", Formats: []Format{JPEG, PDF, PNG, SVG},
 		Example: `\documentclass{standalone}
 \usepackage{tikz}
 \begin{document}
@@ -207,7 +233,7 @@ end entity counter;
 \end{document}
 `,
 		Canary: "\\documentclass{standalone}\n\\usepackage{tikz}\n\\begin{document}\n\\begin{tikzpicture}\\draw (0,0) rectangle (1,1);\\end{tikzpicture}\n\\end{document}\n% NONCE"},
-	{Name: "umlet", Formats: []Format{SVG, PNG, JPEG}, Syntax: "xml",
+	{Name: "umlet", Extension: "uxf", Formats: []Format{SVG, PNG, JPEG}, Syntax: "xml",
 		Example: `<diagram program="umlet" version="14.3.0">
   <zoom_level>10</zoom_level>
   <element>
@@ -222,7 +248,7 @@ format: string</panel_attributes>
 </diagram>
 `,
 		Canary: `<diagram program="umlet" version="14.3.0"><!-- NONCE --><element><id>UMLClass</id><coordinates><x>0</x><y>0</y><w>80</w><h>30</h></coordinates><panel_attributes>probe</panel_attributes><additional_attributes></additional_attributes></element></diagram>`},
-	{Name: "vega", Formats: []Format{SVG, PNG, PDF}, Syntax: "json",
+	{Name: "vega", Extension: "vg.json", Formats: []Format{SVG, PNG, PDF}, Syntax: "json",
 		Example: `{
   "$schema": "https://vega.github.io/schema/vega/v5.json",
   "width": 200, "height": 100, "padding": 5,
@@ -238,7 +264,7 @@ format: string</panel_attributes>
 }
 `,
 		Canary: `{"$schema":"https://vega.github.io/schema/vega/v5.json","description":"NONCE","width":10,"height":10,"marks":[]}`},
-	{Name: "vegalite", Formats: []Format{SVG, PNG, PDF}, Syntax: "json",
+	{Name: "vegalite", Extension: "vl.json", Formats: []Format{SVG, PNG, PDF}, Syntax: "json",
 		Example: `{
   "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
   "data": {"values": [{"a": "A", "b": 28}, {"a": "B", "b": 55}]},
@@ -247,10 +273,10 @@ format: string</panel_attributes>
 }
 `,
 		Canary: `{"$schema":"https://vega.github.io/schema/vega-lite/v5.json","description":"NONCE","data":{"values":[{"a":1}]},"mark":"point"}`},
-	{Name: "wavedrom", Formats: svgOnly, Syntax: "json",
+	{Name: "wavedrom", Extension: "json", Formats: svgOnly, Syntax: "json",
 		Example: `{ "signal": [ { "name": "clk", "wave": "p..." }, { "name": "req", "wave": "01.0" } ] }` + "\n",
 		Canary:  `{ "signal": [{ "name": "probe", "wave": "01" }], "config": { "hscale": 1 }, "head": { "text": "NONCE" } }`},
-	{Name: "wireviz", Formats: []Format{PNG, SVG}, Syntax: "yaml",
+	{Name: "wireviz", Extension: "yaml", Formats: []Format{PNG, SVG}, Syntax: "yaml",
 		Example: `connectors:
   X1:
     type: D-Sub

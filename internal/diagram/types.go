@@ -70,7 +70,23 @@ type Type struct {
 	// Canary is the smallest diagram that exercises the engine: the
 	// health probe renders it with Nonce replaced, so it is never cached.
 	Canary string
+	// Extension is the usual file extension of the language's sources.
+	Extension string
+	// Options are the diagram options Kroki documents for the type.
+	Options []Option
 }
+
+// Option is a diagram option as Kroki documents it: a flag (Values is
+// [""]), one of Values, or free text in the form Example shows.
+type Option struct {
+	Name        string   `json:"name"`
+	Values      []string `json:"values,omitempty"`
+	Example     string   `json:"example,omitempty"`
+	Description string   `json:"description"`
+}
+
+// Flag is the one value of an option that is on by being present.
+var Flag = []string{""}
 
 // Nonce is where a canary takes the probe's per-run text (in a comment or
 // a label).

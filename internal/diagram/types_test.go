@@ -29,6 +29,16 @@ func TestEveryTypeHasEachFact(t *testing.T) {
 			if len(typ.Normalize([]byte(typ.Example))) == 0 {
 				t.Error("no example")
 			}
+			if typ.Extension == "" || strings.ContainsAny(typ.Extension, "/ ") {
+				t.Errorf("extension %q", typ.Extension)
+			}
+			seen := map[string]bool{}
+			for _, o := range typ.Options {
+				if _, err := diagram.MergeOptions(nil, nil, map[string]any{o.Name: o.Example}); err != nil || seen[o.Name] || o.Description == "" {
+					t.Errorf("option %+v: %v", o, err)
+				}
+				seen[o.Name] = true
+			}
 			if typ.Example == typ.Canary {
 				t.Error("the example is the canary")
 			}

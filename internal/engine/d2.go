@@ -7,14 +7,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"testing/fstest"
 	"time"
 
 	"oss.terrastruct.com/d2/d2graph"
 	"oss.terrastruct.com/d2/d2layouts/d2dagrelayout"
+	"oss.terrastruct.com/d2/d2layouts/d2elklayout"
 	"oss.terrastruct.com/d2/d2lib"
 	"oss.terrastruct.com/d2/d2renderers/d2svg"
+	"oss.terrastruct.com/d2/d2themes/d2themescatalog"
 	d2log "oss.terrastruct.com/d2/lib/log"
 	"oss.terrastruct.com/d2/lib/textmeasure"
 
@@ -70,8 +73,12 @@ func (d *D2) Version() string { return "d2 v0.7.2" }
 func (d *D2) PeakRSS() int64 { return d.runner.PeakRSS() }
 
 // Render lays out and draws the diagram in a child process.
-func (d *D2) Render(ctx context.Context, _ diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
-	out, err := d.runner.Run(ctx, src, d.bin, ChildArg, "d2")
+func (d *D2) Render(ctx context.Context, _ diagram.Format, src []byte, opts diagram.Options) ([]byte, error) {
+	o, err := parseD2Options(opts)
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.runner.Run(ctx, src, d.bin, ChildArg, "d2", o.arg())
 	var ee *errExit
 	if errors.As(err, &ee) {
 		if ee.code == childDiagramError {
@@ -89,8 +96,13 @@ func (d *D2) Render(ctx context.Context, _ diagram.Format, src []byte, _ diagram
 // Child runs an engine child (args are what follows ChildArg) over stdin,
 // and returns the process's exit status.
 func Child(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) != 1 || args[0] != "d2" {
-		fmt.Fprintf(stderr, "usage: %s d2 < diagram.d2 > diagram.svg\n", ChildArg)
+	if len(args) != 2 || args[0] != "d2" {
+		fmt.Fprintf(stderr, "usage: %s d2 theme,layout,sketch < diagram.d2 > diagram.svg\n", ChildArg)
+		return 1
+	}
+	o, err := parseD2Arg(args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return 1
 	}
 	src, err := io.ReadAll(io.LimitReader(stdin, MaxSourceBytes+1))
@@ -98,7 +110,7 @@ func Child(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "the diagram source could not be read, or is over", MaxSourceBytes, "bytes")
 		return childDiagramError
 	}
-	svg, err := renderD2(string(src))
+	svg, err := renderD2(string(src), o)
 	var se *diagram.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -126,7 +138,7 @@ func RunChildIfAsked() {
 // quiet is the logger D2's internals get: its debug chatter is not ours.
 var quiet = slog.New(slog.DiscardHandler)
 
-func renderD2(src string) (svg []byte, err error) {
+func renderD2(src string, o d2Options) (svg []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = &diagram.SyntaxError{Status: 400, Message: fmt.Sprintf("d2 failed on this diagram: %v", p)}
@@ -137,8 +149,13 @@ func renderD2(src string) (svg []byte, err error) {
 		return nil, fmt.Errorf("d2: ruler: %w", err)
 	}
 	pad := int64(d2svg.DEFAULT_PADDING)
-	renderOpts := &d2svg.RenderOpts{Pad: &pad}
-	layout := func(string) (d2graph.LayoutGraph, error) { return d2dagrelayout.DefaultLayout, nil }
+	renderOpts := &d2svg.RenderOpts{Pad: &pad, ThemeID: &o.theme, Sketch: &o.sketch}
+	layout := func(string) (d2graph.LayoutGraph, error) {
+		if o.layout == "elk" {
+			return d2elklayout.DefaultLayout, nil
+		}
+		return d2dagrelayout.DefaultLayout, nil
+	}
 	ctx := d2log.With(context.Background(), quiet)
 	diag, _, err := d2lib.Compile(ctx, src, &d2lib.CompileOptions{Ruler: ruler, LayoutResolver: layout, FS: fstest.MapFS{}}, renderOpts)
 	if err != nil {
@@ -149,4 +166,53 @@ func renderD2(src string) (svg []byte, err error) {
 		return nil, &diagram.SyntaxError{Status: 400, Message: err.Error()}
 	}
 	return out, nil
+}
+
+// d2Options are the options Kroki documents for D2, as this engine takes
+// them: a theme id, a layout engine, and the sketch look.
+type d2Options struct {
+	theme  int64
+	layout string
+	sketch bool
+}
+
+// parseD2Options checks a request's options: an option D2 does not take,
+// or a value it does not know, is a 400 naming it, never ignored.
+func parseD2Options(opts diagram.Options) (d2Options, error) {
+	o := d2Options{layout: "dagre"}
+	for name, v := range opts {
+		switch name {
+		case "theme":
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || d2themescatalog.Find(id).Name == "" {
+				return o, diagram.Errorf(diagram.ErrBadOptions, "Option theme: %q is not a D2 theme id (0, 1, 3 ... 300, 301).", v)
+			}
+			o.theme = id
+		case "layout":
+			if v != "dagre" && v != "elk" {
+				return o, diagram.Errorf(diagram.ErrBadOptions, "Option layout: %q is not dagre or elk.", v)
+			}
+			o.layout = v
+		case "sketch":
+			o.sketch = v == "" || v == "true"
+		default:
+			return o, diagram.Errorf(diagram.ErrBadOptions, "Option %s is not one D2 takes here (theme, layout, sketch).", name)
+		}
+	}
+	return o, nil
+}
+
+// arg is the options as the child's argument.
+func (o d2Options) arg() string { return fmt.Sprintf("%d,%s,%t", o.theme, o.layout, o.sketch) }
+
+func parseD2Arg(arg string) (d2Options, error) {
+	parts := strings.Split(arg, ",")
+	if len(parts) != 3 {
+		return d2Options{}, fmt.Errorf("bad options %q", arg)
+	}
+	theme, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil {
+		return d2Options{}, fmt.Errorf("bad theme %q", parts[0])
+	}
+	return d2Options{theme: theme, layout: parts[1], sketch: parts[2] == "true"}, nil
 }

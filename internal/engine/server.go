@@ -155,6 +155,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, t diagram.Type, 
 	case errors.As(err, &se):
 		status, outcome = http.StatusBadRequest, "diagram error"
 		s.fail(w, r, status, se.Message)
+	case errors.Is(err, diagram.ErrBadOptions) && errors.As(err, &de):
+		status, outcome = http.StatusBadRequest, "bad options"
+		s.fail(w, r, status, de.Message)
 	case errors.Is(err, diagram.ErrTooLarge), errors.Is(err, diagram.ErrOutputTooLarge):
 		status, outcome = http.StatusRequestEntityTooLarge, "too large"
 		msg := "The diagram is too large for this renderer."

@@ -27,13 +27,15 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request) error {
 
 // typeInfo is one entry of /v1/types.
 type typeInfo struct {
-	Name      string   `json:"name"`
-	Aliases   []string `json:"aliases,omitempty"`
-	Formats   []string `json:"formats"`
-	Preferred string   `json:"preferred_format"`
-	Enabled   bool     `json:"enabled"`
-	Syntax    string   `json:"syntax,omitempty"`
-	Example   string   `json:"example"`
+	Name      string           `json:"name"`
+	Aliases   []string         `json:"aliases,omitempty"`
+	Formats   []string         `json:"formats"`
+	Preferred string           `json:"preferred_format"`
+	Enabled   bool             `json:"enabled"`
+	Syntax    string           `json:"syntax,omitempty"`
+	Example   string           `json:"example"`
+	Extension string           `json:"extension"`
+	Options   []diagram.Option `json:"options,omitempty"`
 }
 
 func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
@@ -42,7 +44,7 @@ func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
 	}{}
 	for _, t := range diagram.Types() {
 		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Preferred: string(t.Preferred), Enabled: h.cfg.EnabledTypes[t.Name],
-			Syntax: t.Syntax, Example: t.Example}
+			Syntax: t.Syntax, Example: t.Example, Extension: t.Extension, Options: t.Options}
 		for _, f := range t.Formats {
 			ti.Formats = append(ti.Formats, string(f))
 		}
