@@ -42,6 +42,26 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// startStack runs `make dev`'s stack for the test and returns the
+// editor's URL and the stack's log.
+func startStack(t *testing.T) (string, *os.File) {
+	t.Helper()
+	addrs := freeAddrs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	out := logFile(t)
+	go func() { done <- run(ctx, out, addrs, "", t.TempDir()) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for !strings.Contains(read(out), "UML Images is running") {
+		select {
+		case err := <-done:
+			t.Fatalf("run ended: %v\n%s", err, read(out))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return "http://" + addrs.UI, out
+}
+
 // startBrowser starts headless Chromium for the test: its context ends
 // with the test, or after three minutes.
 func startBrowser(t *testing.T) context.Context {
@@ -62,20 +82,7 @@ func startBrowser(t *testing.T) context.Context {
 // share, download; no console errors under the CDN's CSP; screenshots in
 // build/screenshots/.
 func TestEditorInTheBrowser(t *testing.T) {
-	addrs := freeAddrs(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	out := logFile(t)
-	go func() { done <- run(ctx, out, addrs, "", t.TempDir()) }()
-	defer func() { cancel(); <-done }()
-	for !strings.Contains(read(out), "UML Images is running") {
-		select {
-		case err := <-done:
-			t.Fatalf("run ended: %v\n%s", err, read(out))
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	ui := "http://" + addrs.UI
+	ui, out := startStack(t)
 
 	bctx := startBrowser(t)
 

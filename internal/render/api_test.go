@@ -144,3 +144,23 @@ func TestErrorImageWrapsWords(t *testing.T) {
 		t.Errorf("lines %q do not wrap %q at its spaces", shown, message)
 	}
 }
+
+// TestSavedDiagramSource: a saved diagram is read back as its type,
+// source and options (the editor opens short links with it).
+func TestSavedDiagramSource(t *testing.T) {
+	s := newStack(t)
+	r := s.do(t, "POST", "/v1/diagrams", `{"diagram_type":"dot","diagram_source":"digraph { read }","diagram_options":{"theme":"x"}}`, "Content-Type", "application/json").expect(t, http.StatusCreated)
+	var saved struct{ ID string }
+	json.Unmarshal(r.body, &saved)
+	var got struct {
+		Type    string            `json:"diagram_type"`
+		Source  string            `json:"diagram_source"`
+		Options map[string]string `json:"diagram_options"`
+	}
+	json.Unmarshal(s.do(t, "GET", "/v1/diagrams/"+saved.ID, "").expect(t, 200).body, &got)
+	if got.Type != "graphviz" || got.Source != "digraph { read }" || got.Options["theme"] != "x" {
+		t.Errorf("read back %+v", got)
+	}
+	s.do(t, "GET", "/v1/diagrams/AAAAAAAAAAAA", "").expect(t, 404)
+	s.do(t, "DELETE", "/v1/diagrams/"+saved.ID, "").expect(t, 405)
+}

@@ -49,6 +49,7 @@ func New(cfg config.Render, s3c *s3.Client, hc *http.Client, log *slog.Logger) *
 	}
 	h.route("GET /v1/types", h.types)
 	h.route("POST /v1/diagrams", h.save)
+	h.route("GET /v1/diagrams/{id}", h.savedSource)
 	h.route("GET /d/{id}", h.renderSaved)
 	h.route("GET /d/{id}/{format}", h.renderSaved)
 	h.route("GET /renders/{file}", h.object)
@@ -84,7 +85,7 @@ var resources = []struct {
 	allow    string
 }{
 	{"/health", 1, "GET, HEAD"}, {"/healthz", 1, "GET, HEAD"}, {"/v1/health", 2, "GET, HEAD"},
-	{"/v1/types", 2, "GET, HEAD"}, {"/v1/diagrams", 2, "POST"},
+	{"/v1/types", 2, "GET, HEAD"}, {"/v1/diagrams", 2, "POST"}, {"/v1/diagrams/", 3, "GET, HEAD"},
 	{"/d/", 2, "GET, HEAD"}, {"/d/", 3, "GET, HEAD"}, {"/renders/", 2, "GET, HEAD"},
 }
 

@@ -15,15 +15,32 @@ func errNoSuchDiagram(id string) error {
 	return diagram.Errorf(diagram.ErrNotFound, "No saved diagram has the id %s.", id)
 }
 
-func (h *Handler) renderSaved(w http.ResponseWriter, r *http.Request) error {
+// load reads the saved diagram named by the path's id.
+func (h *Handler) load(r *http.Request) (Saved, error) {
 	id := r.PathValue("id")
 	if !savedIDPattern.MatchString(id) {
-		return errNoSuchDiagram(id)
+		return Saved{}, errNoSuchDiagram(id)
 	}
 	d, err := h.svc.Load(r.Context(), id)
 	if errors.Is(err, diagram.ErrNotFound) {
-		return errNoSuchDiagram(id)
+		return Saved{}, errNoSuchDiagram(id)
 	}
+	return d, err
+}
+
+// savedSource answers a saved diagram itself (type, source, options), as
+// the editor opens a short link.
+func (h *Handler) savedSource(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.load(r)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, "application/json", "public, max-age=31536000, immutable", d)
+	return nil
+}
+
+func (h *Handler) renderSaved(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.load(r)
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,10 @@ const config = await fetch("config.json").then((r) => (r.ok ? r.json() : {})).ca
 const api = (config.apiBaseURL || "").replace(/\/$/, "");
 // Each type's formats, preferred format, syntax and example come from the
 // API's table, as the deployment serves them.
-const types = (await fetch(api + "/v1/types").then((r) => r.json())).types.filter((t) => t.enabled);
+const allTypes = (await fetch(api + "/v1/types").then((r) => r.json())).types;
+const types = allTypes.filter((t) => t.enabled);
 const examples = Object.fromEntries(types.map((t) => [t.name, t.example]));
+const typeNamed = (name) => allTypes.find((t) => t.name === name || (t.aliases || []).includes(name));
 
 // --- state in the URL: #type/format/encoded-source -------------------------
 
@@ -36,14 +38,35 @@ async function decode(encoded) {
   return new Response(stream).text();
 }
 
+// readHash reads the state a link carries: #type/format/encoded[?options]
+// or a short link, #d/id. It keeps what it can: an alias is its type, the
+// source of a disabled type stays in the editor, and what was wrong is
+// said (problem) rather than replaced by an example.
 async function readHash() {
-  const [type, format, encoded] = location.hash.slice(1).split("/");
-  if (!types.some((t) => t.name === type)) return null;
-  try {
-    return { type, format, source: encoded ? await decode(encoded) : examples[type] || "" };
-  } catch {
-    return null;
+  const [path, query = ""] = location.hash.slice(1).split("?");
+  const [name, format, encoded] = path.split("/");
+  if (!name) return null;
+  if (name === "d" && format) {
+    const res = await fetch(`${api}/v1/diagrams/${format}`).catch(() => null);
+    if (!res?.ok) return { problem: `The short link ${format} names no saved diagram here.` };
+    const d = await res.json();
+    return { type: d.diagram_type, source: d.diagram_source, options: new URLSearchParams(d.diagram_options || {}) };
   }
+  const t = typeNamed(name);
+  let source = null;
+  let problem = "";
+  if (encoded) {
+    try {
+      source = await decode(encoded);
+    } catch {
+      problem = "The link's diagram could not be decoded (it is not deflate + base64url); the editor keeps its source.";
+    }
+  }
+  if (!t) return { source, problem: problem || `The link names an unknown diagram type, ${name}.` };
+  if (!t.enabled) {
+    return { source, problem: `Diagram type ${t.name} is not enabled on this server; the source is kept, shown as another type.` };
+  }
+  return { type: t.name, format, source, problem, options: new URLSearchParams(query) };
 }
 
 // --- editor ----------------------------------------------------------------
@@ -92,6 +115,42 @@ const view = new EditorView({
 for (const t of types) $("type").add(new Option(t.name, t.name));
 for (const t of types) $("example").add(new Option(t.name, t.name));
 
+function fillOptions(type, values = new URLSearchParams()) {
+  const t = types.find((x) => x.name === type);
+  const fields = (t.options || []).map((o) => {
+    const label = document.createElement("label");
+    label.title = o.description;
+    let input;
+    if (o.values?.length === 1 && o.values[0] === "") {
+      input = Object.assign(document.createElement("input"), { type: "checkbox", checked: values.has(o.name) });
+    } else if (o.values?.length) {
+      input = document.createElement("select");
+      input.add(new Option("—", ""));
+      for (const v of o.values) input.add(new Option(v, v));
+      input.value = values.get(o.name) || "";
+    } else {
+      input = Object.assign(document.createElement("input"), { placeholder: o.example || "", value: values.get(o.name) || "", size: 8 });
+    }
+    input.name = o.name;
+    input.dataset.option = o.name;
+    input.onchange = () => render(true);
+    label.append(`${o.name} `, input);
+    return label;
+  });
+  $("option-fields").replaceChildren(...fields);
+  $("options").hidden = fields.length === 0;
+}
+
+// options are the option fields set, as a query string ("" when none).
+function options() {
+  const q = new URLSearchParams();
+  for (const el of $("option-fields").querySelectorAll("[data-option]")) {
+    if (el.type === "checkbox" ? el.checked : el.value) q.set(el.name, el.type === "checkbox" ? "" : el.value);
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
 function fillFormats(type, wanted) {
   const t = types.find((x) => x.name === type);
   const formats = t.formats.filter((f) => previewable.includes(f));
@@ -99,15 +158,18 @@ function fillFormats(type, wanted) {
   $("format").value = formats.includes(wanted) ? wanted : formats.includes(t.preferred_format) ? t.preferred_format : formats[0];
   $("download-svg").hidden = !t.formats.includes("svg");
   $("download-png").hidden = !t.formats.includes("png");
+  $("download-source").download = `diagram.${t.extension}`;
 }
 
 function setSource(text) {
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
 }
 
-function setType(type, format) {
+function setType(type, format, values) {
   $("type").value = type;
   fillFormats(type, format);
+  fillOptions(type, values);
+  fitNext = true;
   view.dispatch({ effects: language.reconfigure(languageFor(type)) });
 }
 
@@ -147,18 +209,19 @@ async function render(push = false) {
   const format = $("format").value;
   const source = view.state.doc.toString();
   const encoded = await encode(source);
-  const getURL = `${api}/${type}/${format}/${encoded}`;
-  current = { type, format, source, encoded, getURL };
-  if (location.hash !== `#${type}/${format}/${encoded}`) {
-    history[push === true ? "pushState" : "replaceState"](null, "", `#${type}/${format}/${encoded}`);
+  const query = options();
+  const getURL = `${api}/${type}/${format}/${encoded}${query}`;
+  current = { type, format, source, encoded, query, getURL };
+  if (location.hash !== `#${type}/${format}/${encoded}${query}`) {
+    history[push === true ? "pushState" : "replaceState"](null, "", `#${type}/${format}/${encoded}${query}`);
   }
-  $("download-svg").href = `${api}/${type}/svg/${encoded}`;
-  $("download-png").href = `${api}/${type}/png/${encoded}`;
+  $("download-svg").href = `${api}/${type}/svg/${encoded}${query}`;
+  $("download-png").href = `${api}/${type}/png/${encoded}${query}`;
   inflight?.abort();
   inflight = new AbortController();
   const long = getURL.length > maxGetURL;
   try {
-    const res = await fetch(long ? `${api}/${type}/${format}` : getURL, {
+    const res = await fetch(long ? `${api}/${type}/${format}${query}` : getURL, {
       method: long ? "POST" : "GET",
       body: long ? source : undefined,
       headers: { Accept: "text/plain" },
@@ -173,6 +236,9 @@ async function render(push = false) {
     if (objectURL) URL.revokeObjectURL(objectURL);
     objectURL = URL.createObjectURL(blob);
     $("preview").src = objectURL;
+    $("preview").dataset.url = getURL;
+    $("preview").hidden = false;
+    delete $("preview").dataset.stale;
     showError("", 0);
   } catch (e) {
     if (e.name !== "AbortError") showError(`The API could not be reached: ${e.message}`, 0);
@@ -180,6 +246,7 @@ async function render(push = false) {
 }
 
 function showError(message, line) {
+  if (message && !$("preview").hidden) $("preview").dataset.stale = "true";
   $("error").hidden = !message;
   $("error").textContent = line > 0 ? `Line ${line}: ${message}` : message;
   view.dispatch({ effects: setErrorLine.of(message ? line : 0) });
@@ -198,41 +265,80 @@ function fillShare(url) {
   $("share-html").value = `<img src="${url}" alt="diagram">`;
 }
 
+function showNotice(message) {
+  $("notice").hidden = !message;
+  $("notice").textContent = message;
+}
+
+const editorLink = (hash) => `${location.origin}${location.pathname}${hash}`;
+
 $("share").onclick = () => {
   const url = absolute(current.getURL);
   fillShare(url);
+  $("share-editor").value = editorLink(location.hash);
+  $("share-copied").textContent = "";
   $("share-note").textContent = url.length > maxGetURL ? "This URL is long: save a short link for tools with URL limits." : "";
   $("share-dialog").showModal();
 };
-$("share-copy").onclick = () => navigator.clipboard?.writeText($("share-url").value).catch(() => {});
+async function copy(id, what) {
+  try {
+    await navigator.clipboard.writeText($(id).value);
+    $("share-copied").textContent = `Copied the ${what}.`;
+  } catch {
+    $(id).select();
+    $("share-copied").textContent = `Press Ctrl+C to copy the ${what} (the browser refused the clipboard).`;
+  }
+}
+$("share-copy").onclick = () => copy("share-url", "image URL");
+$("share-copy-editor").onclick = () => copy("share-editor", "editor link");
 $("share-save").onclick = async () => {
   const res = await fetch(`${api}/v1/diagrams`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ diagram_type: current.type, diagram_source: current.source }),
   });
+  if (!res.ok) {
+    $("share-copied").textContent = `The diagram could not be saved: ${res.headers.get("X-Diagram-Error") || res.status}`;
+    return;
+  }
   const saved = await res.json();
   const url = saved.urls?.[current.format] || saved.urls?.svg;
   if (url) fillShare(absolute(url));
+  $("share-editor").value = editorLink(`#d/${saved.id}`);
 };
 $("download-source").onclick = () => {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([view.state.doc.toString()], { type: "text/plain" }));
-  a.download = `diagram.${current.type || "txt"}`;
-  a.click();
+  URL.revokeObjectURL($("download-source").href);
+  $("download-source").href = URL.createObjectURL(new Blob([view.state.doc.toString()], { type: "text/plain" }));
 };
 
 // --- zoom and pan ------------------------------------------------------------
 
-let zoom = 1, panX = 0, panY = 0, drag = null;
+// A new diagram (a type, a link) is fitted to the pane; while the user
+// zooms, edits keep the zoom.
+let zoom = 1, panX = 0, panY = 0, drag = null, fitNext = true;
 function applyZoom() {
   $("preview").style.transform = `translate(${panX}px, ${panY}px) scale(${zoom})`;
   $("zoom-reset").textContent = `${Math.round(zoom * 100)}%`;
 }
+function fit() {
+  const img = $("preview");
+  const box = $("viewport").getBoundingClientRect();
+  if (!img.naturalWidth || !box.width) return;
+  zoom = Math.min(1, (box.width - 16) / img.naturalWidth, (box.height - 16) / img.naturalHeight);
+  panX = panY = 0;
+  applyZoom();
+}
+$("preview").onload = () => {
+  if (fitNext) fit();
+  fitNext = false;
+};
 $("zoom-in").onclick = () => ((zoom = Math.min(zoom * 1.25, 8)), applyZoom());
 $("zoom-out").onclick = () => ((zoom = Math.max(zoom / 1.25, 0.1)), applyZoom());
 $("zoom-reset").onclick = () => ((zoom = 1), (panX = panY = 0), applyZoom());
+$("zoom-fit").onclick = fit;
+// The wheel scrolls; with Ctrl or Cmd it zooms.
 $("viewport").addEventListener("wheel", (e) => {
+  if (!e.ctrlKey && !e.metaKey) return;
   e.preventDefault();
   zoom = Math.min(Math.max(zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1), 0.1), 8);
   applyZoom();
@@ -267,9 +373,15 @@ applyDark(localStorage.getItem("theme") ? localStorage.getItem("theme") === "dar
 
 async function load() {
   const state = await readHash();
+  if (state && !state.type && state.source == null && view.state.doc.length) {
+    showNotice(state.problem); // a link with nothing to show: keep what the editor has
+    return;
+  }
   const type = state?.type || (types.some((t) => t.name === "graphviz") ? "graphviz" : types[0].name);
-  setType(type, state?.format);
-  setSource(state ? state.source : examples[type] || "");
+  setType(type, state?.format, state?.options);
+  if (state?.source != null) setSource(state.source);
+  else if (!state?.problem || !view.state.doc.length) setSource(state?.problem ? "" : examples[type] || "");
+  showNotice(state?.problem || "");
   render();
 }
 window.addEventListener("popstate", load);
