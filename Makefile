@@ -32,8 +32,8 @@ FUZZTIME ?= 15s
 
 all: build test
 
-## tools: install the pinned helper binaries into ./bin, and the CDK CLI with Node 22
-tools: $(BIN)/versitygw $(BIN)/staticcheck $(BIN)/aws-lambda-rie cdk-cli
+## tools: install the pinned helper binaries into ./bin (the CDK CLI comes with the targets that use it)
+tools: $(BIN)/versitygw $(BIN)/staticcheck $(BIN)/aws-lambda-rie
 
 ## cdk-cli: the CDK CLI and Node 22 from npm (cdk/_cli/package-lock.json)
 cdk-cli: $(CDK)
@@ -132,7 +132,7 @@ build-local:
 	@$(MAKE) --no-print-directory build LAMBDA_GOARCH=$$($(GO) env GOARCH) BUILD_DIR=build/local
 
 ## test: lint, then every test (against versitygw, the local engines and aws-lambda-rie on loopback)
-test: tools engines web browser lint
+test: tools cdk-cli engines web browser lint
 	$(GO) test -count=1 ./...
 
 ## lint: gofmt, go vet, staticcheck, and a tidy go.mod

@@ -20,7 +20,7 @@ func TestKroki(t *testing.T) {
 		}
 		for _, svc := range tpl.ofType("AWS::ECS::Service") {
 			if svc.Properties["DesiredCount"] != 3.0 {
-				t.Errorf("%s: %v replicas, want the guide's 3", name, svc.Properties["DesiredCount"])
+				t.Errorf("%s: %v replicas, want the 3 of docs/operations.md", name, svc.Properties["DesiredCount"])
 			}
 			has(t, name+" service network", svc.Properties["NetworkConfiguration"], `"AssignPublicIp":"DISABLED"`)
 		}

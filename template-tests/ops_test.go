@@ -29,7 +29,7 @@ func TestSchedules(t *testing.T) {
 	}
 }
 
-// TestAlarms: the guide's thresholds on each region, to that region's
+// TestAlarms: the thresholds of docs/operations.md on each region, to that region's
 // critical and warning topics; the standby's probe alarm on the primary
 // starts the failover, in the standby region.
 func TestAlarms(t *testing.T) {

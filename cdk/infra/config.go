@@ -27,7 +27,7 @@ type Env struct {
 	Domain         string // public name; empty: the CloudFront domain only
 	HostedZoneID   string // the zone holding Domain; empty: no records
 	HostedZoneName string
-	KrokiReplicas  int     // Fargate tasks per region (the guide's API_REPLICAS)
+	KrokiReplicas  int     // Fargate tasks per region (the replaced service's API_REPLICAS)
 	KrokiMaxTasks  int     // autoscaling ceiling
 	KrokiCPU       float64 // vCPU per task
 	KrokiMemoryMiB float64
@@ -57,7 +57,7 @@ func (e Env) renderExpiryDays() int {
 
 // Environments is the one table of environments, with defaults only: no
 // domain, zone, account or e-mail (each deployment gives its own as CDK
-// context, see Configure). The guide's production figures: 3 replicas,
+// context, see Configure). The production figures of docs/operations.md: 3 replicas,
 // 1 vCPU, 1 GiB.
 var Environments = map[string]Env{
 	"dev": {

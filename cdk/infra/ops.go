@@ -50,7 +50,7 @@ type OpsProps struct {
 }
 
 // Ops is one region's monitoring, independent of the other region: the
-// health probe (every minute, probing both regions), the guide's alarms on
+// health probe (every minute, probing both regions), the alarms of docs/operations.md on
 // this region's API and Kroki, the probe alarm on the other region, two
 // SNS topics and a dashboard.
 type Ops struct {
@@ -127,7 +127,7 @@ func probeMetric(target string) awscloudwatch.Metric {
 	})
 }
 
-// alarms are the guide's, on this region: 5xx rate > 5 % for 5 min
+// alarms are those of docs/operations.md, on this region: 5xx rate > 5 % for 5 min
 // (critical), p95 latency > 2 s (warning), Kroki CPU > 80 % (warning),
 // memory > 90 % (critical); and the probe failing the other region 3 of 3
 // minutes (in the standby: critical, and it starts the failover; in the

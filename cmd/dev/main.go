@@ -1,7 +1,8 @@
 // Command dev runs the whole service on this machine (`make dev`): the S3
 // store on 127.0.0.1:9000, the local renderer on 127.0.0.1:8000 (unless
 // KROKI_URL points at a Kroki), the render API on 127.0.0.1:9001 and the
-// web UI on 127.0.0.1:9002. Ctrl-C stops everything.
+// web UI on 127.0.0.1:9002; DEV_PORTS moves them (api=9101,ui=9102,...).
+// Ctrl-C stops everything.
 package main
 
 import (
@@ -29,7 +30,11 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Stdout, devstack.Default, os.Getenv("KROKI_URL"), ""); err != nil {
+	addrs, err := devstack.ParsePorts(os.Getenv("DEV_PORTS"))
+	if err == nil {
+		err = run(ctx, os.Stdout, addrs, os.Getenv("KROKI_URL"), "")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "dev:", err)
 		os.Exit(1)
 	}

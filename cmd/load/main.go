@@ -1,7 +1,7 @@
 // Command load drives a realistic mix of traffic at a deployed stack or at
-// `make dev` (the guide's `k6 run tests/performance/load-test.js` and
+// `make dev` (the replaced service's `k6 run tests/performance/load-test.js` and
 // `stress-test.js`, with vegeta): cached GETs, fresh renders and POSTs at a
-// constant rate, then checks the guide's alert levels, p95 < 2 s and an
+// constant rate, then checks the alert levels of docs/operations.md, p95 < 2 s and an
 // error rate under 5 %. Exit status 1 when a threshold is crossed.
 //
 //	go run ./cmd/load --url https://diagrams.example.com --rate 50 --duration 1m

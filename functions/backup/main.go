@@ -1,7 +1,7 @@
 // Command backup backs the data bucket up into the backup bucket. In
 // Lambda the EventBridge schedules run it (incremental every 5 minutes,
 // full daily at 02:00 UTC) and operators send it manual events; elsewhere
-// it is the guide's backup-restore.sh:
+// it does what the replaced service's backup-restore.sh did:
 //
 //	backup run [--full] | list | verify [RUN] | restore RUN --to BUCKET[/PREFIX] [--overwrite]
 //

@@ -1,6 +1,6 @@
 // Command healthprobe checks the service from the outside. In Lambda the
 // EventBridge schedule runs it every minute with the targets in the rule's
-// input; elsewhere it is the guide's `health-check.sh --comprehensive`:
+// input; elsewhere it does the replaced service's `health-check.sh --comprehensive`:
 //
 //	healthprobe --url BASE [--kroki URL] [--json]
 //
@@ -11,9 +11,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"strings"
 
@@ -48,7 +51,13 @@ func command(args []string, stdout, stderr io.Writer, hc *http.Client, cfg confi
 	asJSON := fs.Bool("json", false, "print the result document as JSON")
 	engines := fs.String("engines", strings.Join(cfg.Engines, ","), "types to probe (default: every type the API enables)")
 	timeout := fs.Duration("timeout", cfg.Timeout, "timeout of each check")
-	if err := fs.Parse(args); err != nil || *url == "" {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return 0 // Parse printed the usage
+	case err != nil:
+		return 2 // and here too, with the error
+	case *url == "":
+		fmt.Fprintln(stderr, "healthprobe: -url is required")
 		fs.Usage()
 		return 2
 	}
@@ -56,7 +65,11 @@ func command(args []string, stdout, stderr io.Writer, hc *http.Client, cfg confi
 	if *engines != "" {
 		o.Engines = strings.Split(*engines, ",")
 	}
-	r := probe.New(hc, o).Probe(context.Background(), probe.Target{Name: "target", URL: *url, KrokiURL: *kroki})
+	name := *url
+	if u, err := neturl.Parse(*url); err == nil && u.Host != "" {
+		name = u.Host
+	}
+	r := probe.New(hc, o).Probe(context.Background(), probe.Target{Name: name, URL: *url, KrokiURL: *kroki})
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

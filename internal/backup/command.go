@@ -119,7 +119,7 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 	return out, nil
 }
 
-// Command is the command line, the guide's backup-restore.sh verbs:
+// Command is the command line, the replaced service's backup-restore.sh verbs:
 //
 //	backup run [--full]
 //	backup list [--details]

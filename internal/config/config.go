@@ -114,7 +114,7 @@ const (
 	// Gateway's 29 s integration timeout.
 	DefaultRenderTimeout = 25 * time.Second
 	// DefaultProbeTimeout bounds each probe check; DefaultLatencyBudget is
-	// the guide's p95 alert threshold, past which a passing check warns.
+	// the p95 alert threshold of docs/operations.md, past which a passing check warns.
 	DefaultProbeTimeout  = 5 * time.Second
 	DefaultLatencyBudget = 2 * time.Second
 	// DefaultSyncTimeout bounds the wait for Route 53's INSYNC;

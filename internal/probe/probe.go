@@ -47,7 +47,9 @@ type Check struct {
 	Engine    string  `json:"engine,omitempty"`
 	Status    Status  `json:"status"`
 	LatencyMs float64 `json:"latencyMs"`
-	Error     string  `json:"error,omitempty"`
+	// Slow marks a passing check slower than the latency budget.
+	Slow  bool   `json:"slow,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // Result is the probe of one target.
@@ -55,6 +57,7 @@ type Result struct {
 	Target     string    `json:"target"`
 	URL        string    `json:"url"`
 	Status     Status    `json:"status"`
+	Reasons    []string  `json:"reasons,omitempty"` // why the verdict is not pass
 	Started    time.Time `json:"started"`
 	DurationMs float64   `json:"durationMs"`
 	Checks     []Check   `json:"checks"`
@@ -68,7 +71,7 @@ type Options struct {
 	// Timeout bounds each check.
 	Timeout time.Duration
 	// LatencyBudget: a passing check slower than this makes the verdict warn
-	// (the guide's p95 alert threshold is 2 s).
+	// (the p95 alert threshold of docs/operations.md is 2 s).
 	LatencyBudget time.Duration
 	// Header is sent with every request (the origin lock's secret).
 	Header http.Header
@@ -152,16 +155,20 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 		})
 	}
 	wg.Wait()
-	res.Status = p.judge(res.Checks)
+	res.Status, res.Reasons = p.judge(res.Checks)
 	res.DurationMs = float64(p.now().Sub(start).Microseconds()) / 1000
 	return res
 }
 
-func (p *Prober) judge(checks []Check) Status {
+// judge gives the verdict and, unless it is pass, why: failed checks, and
+// passing checks slower than the latency budget (marked Slow).
+func (p *Prober) judge(checks []Check) (Status, []string) {
 	var renders, rendersOK int
+	var reasons []string
 	status := Pass
 	budget := float64(p.o.LatencyBudget.Milliseconds())
-	for _, c := range checks {
+	for i, c := range checks {
+		what := strings.TrimSpace(c.Name + " " + c.Engine)
 		if c.Name == "render" {
 			renders++
 			if c.Status == Pass {
@@ -169,16 +176,22 @@ func (p *Prober) judge(checks []Check) Status {
 			}
 		}
 		if c.Name == "health" && c.Status == Fail && strings.HasPrefix(c.Error, "unreachable") {
-			return Fail
+			return Fail, []string{what + ": " + c.Error}
 		}
-		if c.Status == Fail || c.LatencyMs > budget {
+		switch {
+		case c.Status == Fail:
 			status = Warn
+			reasons = append(reasons, fmt.Sprintf("%s failed: %s", what, c.Error))
+		case c.LatencyMs > budget:
+			status = Warn
+			checks[i].Slow = true
+			reasons = append(reasons, fmt.Sprintf("%s took %.0f ms, over the %s latency budget", what, c.LatencyMs, p.o.LatencyBudget))
 		}
 	}
 	if renders == 0 || rendersOK == 0 {
-		return Fail
+		return Fail, append(reasons, "no canary rendered")
 	}
-	return status
+	return status, reasons
 }
 
 // engines are the canaries to render: the configured types, or those the

@@ -71,11 +71,19 @@ func ExitCode(s Status) int {
 
 // WriteTable prints a result as a readable table.
 func WriteTable(w io.Writer, r Result) error {
-	fmt.Fprintf(w, "%s (%s): %s in %.0f ms\n\n", r.Target, r.URL, r.Status, r.DurationMs)
+	fmt.Fprintf(w, "%s (%s): %s in %.0f ms\n", r.Target, r.URL, r.Status, r.DurationMs)
+	for _, why := range r.Reasons {
+		fmt.Fprintf(w, "  %s: %s\n", r.Status, why)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tENGINE\tSTATUS\tLATENCY\tERROR")
 	for _, c := range r.Checks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f ms\t%s\n", c.Name, c.Engine, c.Status, c.LatencyMs, c.Error)
+		status := string(c.Status)
+		if c.Slow {
+			status += " (slow)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f ms\t%s\n", c.Name, c.Engine, status, c.LatencyMs, c.Error)
 	}
 	return tw.Flush()
 }

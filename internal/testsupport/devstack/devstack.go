@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,9 +37,30 @@ type Addrs struct {
 	S3, Kroki, API, UI string
 }
 
-// Default are the local stack's addresses, as in the guide's compose setup
+// Default are the local stack's addresses, as the replaced service had them
 // (UI 9002, API 9001, Kroki 8000).
 var Default = Addrs{S3: "127.0.0.1:9000", Kroki: "127.0.0.1:8000", API: "127.0.0.1:9001", UI: "127.0.0.1:9002"}
+
+// ParsePorts is Default with the ports DEV_PORTS names moved, e.g.
+// "api=9101,ui=9102" (parts: s3, kroki, api, ui); every address stays on
+// 127.0.0.1.
+func ParsePorts(spec string) (Addrs, error) {
+	a := Default
+	parts := map[string]*string{"s3": &a.S3, "kroki": &a.Kroki, "api": &a.API, "ui": &a.UI}
+	for _, kv := range strings.Split(spec, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, port, _ := strings.Cut(kv, "=")
+		addr, ok := parts[strings.ToLower(strings.TrimSpace(name))]
+		n, err := strconv.Atoi(strings.TrimSpace(port))
+		if !ok || err != nil || n < 1 || n > 65535 {
+			return Addrs{}, fmt.Errorf("DEV_PORTS: %q is not part=port with a part of s3, kroki, api, ui and a port 1-65535", kv)
+		}
+		*addr = "127.0.0.1:" + strconv.Itoa(n)
+	}
+	return a, nil
+}
 
 // The local stack's fixed settings. The credentials guard a store bound to
 // 127.0.0.1 and hold no data of value: they are not secrets.
