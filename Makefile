@@ -112,7 +112,8 @@ dev: tools engines web
 	@build/dev/stack
 
 # The local stack's S3 settings (internal/testsupport/devstack): a loopback store, no secrets.
-LOCAL_S3 := AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 AWS_REGION=us-east-1 S3_FORCE_PATH_STYLE=true \
+DEV_S3 ?= 127.0.0.1:9000
+LOCAL_S3 := AWS_ENDPOINT_URL_S3=http://$(DEV_S3) AWS_REGION=us-east-1 S3_FORCE_PATH_STYLE=true \
 	AWS_ACCESS_KEY_ID=devstack AWS_SECRET_ACCESS_KEY=devstack-local-only
 
 ## backup: the backup command against `make dev`'s store, e.g. make backup ARGS='run --full'

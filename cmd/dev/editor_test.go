@@ -15,7 +15,7 @@ import (
 // disabled type, an alias or a bad payload, a tall diagram, the download
 // and example labels, the share links (editor and short), and an option.
 func TestEditorStatesAndTools(t *testing.T) {
-	ui, out := startStack(t)
+	ui, out, _ := startStack(t)
 	b := startBrowser(t)
 	eval := func(js string) string {
 		t.Helper()

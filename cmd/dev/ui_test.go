@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 )
 
 // chromium finds Debian's Chromium: $CHROME_PATH, the real binary behind
@@ -43,8 +44,8 @@ func chromium(t *testing.T) string {
 }
 
 // startStack runs `make dev`'s stack for the test and returns the
-// editor's URL and the stack's log.
-func startStack(t *testing.T) (string, *os.File) {
+// editor's URL, the stack's log and its addresses.
+func startStack(t *testing.T) (string, *os.File, devstack.Addrs) {
 	t.Helper()
 	addrs := freeAddrs(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -59,7 +60,7 @@ func startStack(t *testing.T) (string, *os.File) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return "http://" + addrs.UI, out
+	return "http://" + addrs.UI, out, addrs
 }
 
 // startBrowser starts headless Chromium for the test: its context ends
@@ -82,7 +83,7 @@ func startBrowser(t *testing.T) context.Context {
 // share, download; no console errors under the CDN's CSP; screenshots in
 // build/screenshots/.
 func TestEditorInTheBrowser(t *testing.T) {
-	ui, out := startStack(t)
+	ui, out, _ := startStack(t)
 
 	bctx := startBrowser(t)
 

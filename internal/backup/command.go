@@ -124,11 +124,11 @@ func Handle(ctx context.Context, b *Backup, rep *Reporter, ev Event) (Outcome, e
 //	backup run [--full]
 //	backup list [--details]
 //	backup verify [RUN]
-//	backup restore RUN --to BUCKET[/PREFIX] [--overwrite]
+//	backup restore RUN|latest --to BUCKET[/PREFIX] [--overwrite]
 //
 // It returns the exit status: non-zero on any failure.
 func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Backup) int {
-	usage := "usage: backup run [--full] | list [--details] | verify [RUN] | restore RUN --to BUCKET[/PREFIX] [--overwrite]"
+	usage := "usage: backup run [--full] | list [--details] | verify [RUN] | restore RUN|latest --to BUCKET[/PREFIX] [--overwrite]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -218,7 +218,11 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer, b *Ba
 		if prefix != "" && !strings.HasSuffix(prefix, "/") {
 			prefix += "/"
 		}
-		r, err := b.Restore(ctx, positional[0], bucket, prefix, *overwrite)
+		run := positional[0]
+		if run == "latest" {
+			run = ""
+		}
+		r, err := b.Restore(ctx, run, bucket, prefix, *overwrite)
 		if err != nil {
 			return fail(err)
 		}

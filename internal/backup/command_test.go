@@ -47,8 +47,12 @@ func TestCommandVerbs(t *testing.T) {
 	if code, out := run("restore", runs[1].Run, "--to", e.data); code != 0 || !strings.Contains(out, "31 restored") {
 		t.Errorf("restore: %d %s", code, out)
 	}
-	if code, out := run("restore", runs[1].Run, "--to", e.data+"/copy"); code != 0 || !strings.Contains(out, "31 restored") {
-		t.Errorf("restore under a prefix: %d %s", code, out)
+	if code, out := run("restore", "latest", "--to", e.data+"/copy"); code != 0 || !strings.Contains(out, runs[1].Run+": 31 restored") {
+		t.Errorf("restore latest under a prefix: %d %s", code, out)
+	}
+	// An unknown run: the error names the runs there are.
+	if code, out := run("restore", "20200101T000000.000Z-full", "--to", e.data); code == 0 || !strings.Contains(out, runs[1].Run) || !strings.Contains(out, runs[0].Run) {
+		t.Errorf("restore of an unknown run: %d %s", code, out)
 	}
 	// A damaged backup: verify names the object and exits non-zero.
 	m := runs[0]

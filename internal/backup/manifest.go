@@ -121,13 +121,26 @@ func compose(ms []Manifest, st State) State {
 	return st
 }
 
+// noRun says a run does not exist, and which do: the newest few.
+func noRun(ms []Manifest, run string) error {
+	if len(ms) == 0 {
+		return fmt.Errorf("backup: no run %s: there are no backups yet (backup run --full makes one)", run)
+	}
+	var newest []string
+	for i := len(ms) - 1; i >= 0 && len(newest) < 5; i-- {
+		newest = append(newest, ms[i].Run)
+	}
+	return fmt.Errorf("backup: no run %s; the newest of the %d runs: %s (list shows them all; latest names the newest)",
+		run, len(ms), strings.Join(newest, ", "))
+}
+
 // chain picks the manifests that make the point in time of run: the latest
 // full at or before it and the incrementals after that full up to run. ms
 // is sorted by run.
 func chain(ms []Manifest, run string) ([]Manifest, error) {
 	end := sort.Search(len(ms), func(i int) bool { return ms[i].Run > run })
 	if run != "" && (end == 0 || ms[end-1].Run != run) {
-		return nil, fmt.Errorf("backup: no run %s", run)
+		return nil, noRun(ms, run)
 	}
 	if run == "" {
 		end = len(ms)
