@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 	"github.com/umlimages/umlimages/internal/testsupport/rie"
@@ -41,6 +42,14 @@ func main() {
 // run invokes bootstrap with the event in eventFile, against the stack at
 // addrs (started for the duration, over dataDir, where it is not running)
 // or krokiURL.
+// localSettings are each function's own settings on the local stack: the
+// backup copies the store's bucket into the backup bucket; the failover
+// keeps its state in the store and, with no hosted zone, only advises.
+var localSettings = map[string][]string{
+	"backup":   {config.EnvSourceBucket + "=" + devstack.Bucket, config.EnvBackupBucket + "=" + devstack.BackupBucket},
+	"failover": {config.EnvStateBucket + "=" + devstack.Bucket},
+}
+
 func run(bootstrap, eventFile string, addrs devstack.Addrs, krokiURL, dataDir string) ([]byte, error) {
 	event, err := os.ReadFile(eventFile)
 	if err != nil {
@@ -71,7 +80,8 @@ func run(bootstrap, eventFile string, addrs devstack.Addrs, krokiURL, dataDir st
 			}
 		}
 	}
-	emu, err := rie.Start(bootstrap, rie.Options{Env: devstack.Env(krokiURL, addrs.S3), Logs: io.Writer(g.Prefixed("lambda"))})
+	env := append(devstack.Env(krokiURL, addrs.S3), localSettings[filepath.Base(filepath.Dir(bootstrap))]...)
+	emu, err := rie.Start(bootstrap, rie.Options{Env: env, Logs: io.Writer(g.Prefixed("lambda"))})
 	if err != nil {
 		return nil, err
 	}

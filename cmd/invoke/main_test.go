@@ -45,3 +45,34 @@ func TestInvokeRenderEvent(t *testing.T) {
 		t.Errorf("got %d %v %.200s", resp.StatusCode, resp.MultiValueHeaders["Content-Type"], resp.Body)
 	}
 }
+
+// TestInvokeBackupAndFailover: `make invoke` gives every function its
+// local settings: a backup run and a failover status answer.
+func TestInvokeBackupAndFailover(t *testing.T) {
+	for _, c := range []struct{ fn, event, want string }{
+		{"backup", "backup-incremental.json", `"ok":true`},
+		{"failover", "failover-status.json", `"outcome":"stayed"`},
+	} {
+		t.Run(c.fn, func(t *testing.T) {
+			bootstrap := filepath.Join(t.TempDir(), c.fn, "bootstrap")
+			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "../../functions/"+c.fn)
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("build: %v\n%s", err, out)
+			}
+			var free [2]string
+			for i := range free {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				free[i] = l.Addr().String()
+				l.Close()
+			}
+			out, err := run(bootstrap, "../../events/"+c.event, devstack.Addrs{S3: free[0], Kroki: free[1]}, "http://"+free[1], t.TempDir())
+			if err != nil || !strings.Contains(string(out), c.want) {
+				t.Errorf("%s: %v\n%s", c.fn, err, out)
+			}
+		})
+	}
+}

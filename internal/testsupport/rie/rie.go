@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +126,9 @@ func (e *Emulator) Invoke(ctx context.Context, event []byte) ([]byte, error) {
 		return nil, fmt.Errorf("rie: read response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
+		if len(bytes.TrimSpace(body)) == 0 {
+			return body, fmt.Errorf("rie: invoke answered %d; the function's and the emulator's last words:\n%s", resp.StatusCode, e.lastErrors())
+		}
 		return body, fmt.Errorf("rie: invoke answered %d: %s", resp.StatusCode, body)
 	}
 	return body, nil
@@ -148,6 +152,19 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// lastErrors is what the function printed and what the emulator logged
+// as an error or a warning, the last dozen lines.
+func (e *Emulator) lastErrors() string {
+	var keep []string
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if line != "" && (!strings.Contains(line, "(rapid)") || strings.Contains(line, "[ERROR]") || strings.Contains(line, "[WARNING]")) &&
+			!strings.HasPrefix(line, "START ") && !strings.HasPrefix(line, "END ") && !strings.HasPrefix(line, "REPORT ") {
+			keep = append(keep, "  "+line)
+		}
+	}
+	return strings.Join(keep[max(0, len(keep)-12):], "\n")
 }
 
 type lockedBuffer struct {
