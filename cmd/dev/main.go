@@ -58,6 +58,11 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 		return err
 	}
 	g := devstack.NewGroup(out)
+	if f, ok := out.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			g.Human = true // a terminal: short lines; JSON stays for files and pipes
+		}
+	}
 	defer g.Stop()
 
 	if err := g.StartStore(ctx, addrs.S3, dataDir); err != nil {
@@ -83,7 +88,7 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build the render API: %w", err)
 	}
-	if err := g.Start("api", append(devstack.Env(krokiURL, addrs.S3), env...), bin); err != nil {
+	if err := g.Supervise("api", append(devstack.Env(krokiURL, addrs.S3), env...), bin); err != nil {
 		return err
 	}
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -6,7 +6,6 @@
 package devstack
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,8 +19,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -113,136 +110,6 @@ func Up(addr string) bool {
 	return err == nil
 }
 
-// Group runs the stack's parts and stops them together.
-type Group struct {
-	out      io.Writer
-	mu       sync.Mutex
-	procs    []*exec.Cmd
-	srvs     []*http.Server
-	done     []chan struct{}
-	stopping bool
-	kept     sync.WaitGroup // supervisors
-}
-
-// NewGroup returns a group logging to out.
-func NewGroup(out io.Writer) *Group { return &Group{out: out} }
-
-// Prefixed returns a writer that prefixes each line with [name].
-func (g *Group) Prefixed(name string) io.Writer {
-	pr, pw := io.Pipe()
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			g.mu.Lock()
-			fmt.Fprintf(g.out, "%-7s %s\n", "["+name+"]", sc.Text())
-			g.mu.Unlock()
-		}
-	}()
-	return pw
-}
-
-// Start runs a child process with its output prefixed.
-func (g *Group) Start(name string, env []string, bin string, args ...string) error {
-	_, err := g.start(name, env, bin, args...)
-	return err
-}
-
-// start runs a child in a process group of its own, so a Ctrl-C in the
-// terminal reaches only the stack, which stops its parts in order.
-func (g *Group) start(name string, env []string, bin string, args ...string) (chan struct{}, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.stopping {
-		return nil, fmt.Errorf("%s: the stack is stopping", name)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	w := g.Prefixed(name)
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
-	}
-	done := make(chan struct{})
-	go func() {
-		err := cmd.Wait()
-		g.mu.Lock()
-		fmt.Fprintf(g.out, "%-7s exited: %v\n", "["+name+"]", err)
-		g.mu.Unlock()
-		close(done)
-	}()
-	g.procs, g.done = append(g.procs, cmd), append(g.done, done)
-	return done, nil
-}
-
-// Supervise runs a child and starts it again whenever it dies, until the
-// group stops: a crashed renderer comes back without taking the rest down.
-func (g *Group) Supervise(name string, env []string, bin string, args ...string) error {
-	done, err := g.start(name, env, bin, args...)
-	if err != nil {
-		return err
-	}
-	g.kept.Add(1)
-	go func() {
-		defer g.kept.Done()
-		backoff := 500 * time.Millisecond
-		for {
-			started := time.Now()
-			<-done
-			if time.Since(started) > time.Minute {
-				backoff = 500 * time.Millisecond
-			}
-			time.Sleep(backoff)
-			backoff = min(2*backoff, 5*time.Second)
-			if done, err = g.start(name, env, bin, args...); err != nil {
-				return
-			}
-			g.mu.Lock()
-			fmt.Fprintf(g.out, "%-7s restarted\n", "["+name+"]")
-			g.mu.Unlock()
-		}
-	}()
-	return nil
-}
-
-// Serve runs an HTTP server in this process.
-func (g *Group) Serve(name, addr string, h http.Handler) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(l)
-	g.mu.Lock()
-	g.srvs = append(g.srvs, srv)
-	g.mu.Unlock()
-	return nil
-}
-
-// Stop stops every part: children get SIGTERM, then SIGKILL after 5 s.
-func (g *Group) Stop() {
-	g.mu.Lock()
-	g.stopping = true
-	procs, dones, srvs := g.procs, g.done, g.srvs
-	g.mu.Unlock()
-	for _, s := range srvs {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		s.Shutdown(ctx)
-		cancel()
-	}
-	for i, p := range procs {
-		p.Process.Signal(os.Interrupt)
-		select {
-		case <-dones[i]:
-		case <-time.After(5 * time.Second):
-			p.Process.Kill()
-			<-dones[i]
-		}
-	}
-	g.kept.Wait()
-}
-
 // WaitFor polls addr until it accepts connections.
 func WaitFor(ctx context.Context, name, addr string) error {
 	for !Up(addr) {
@@ -266,7 +133,7 @@ func (g *Group) StartStore(ctx context.Context, addr, dataDir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := g.Start("s3", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
+	if err := g.Supervise("s3", []string{"ROOT_ACCESS_KEY=" + AccessKey, "ROOT_SECRET_KEY=" + SecretKey},
 		bin, "--port", addr, "--keep-alive", "--quiet", "posix", dir); err != nil {
 		return err
 	}
