@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,11 @@ func TestREADMECommands(t *testing.T) {
 		c.Env = append(os.Environ(), "DEV_S3="+addrs.S3)
 		got, err := c.CombinedOutput()
 		cancel()
-		if err != nil {
+		var exit *exec.ExitError
+		// The probe's warn (exit 1) is a verdict, not a failure: on a cold
+		// machine a first PlantUML render is slower than its 2 s budget.
+		warned := strings.HasPrefix(cmd, "go run ./functions/healthprobe") && errors.As(err, &exit) && exit.ExitCode() == 1 && strings.Contains(string(got), ": warn in ")
+		if err != nil && !warned {
 			t.Errorf("README command failed: %s\n%v\n%s", cmd, err, got)
 		}
 		ran++
