@@ -44,7 +44,8 @@ var deployments = map[string]map[string]string{
 	"staging": {"env": "staging", "domain": "diagrams-staging.acme.test", "hostedZoneId": "Z0ACMESTAGING",
 		"hostedZoneName": "acme.test", "alarmEmail": "ops-staging@acme.test"},
 	"prod": {"env": "prod", "domain": "diagrams.acme.test", "hostedZoneId": "Z0ACMEPROD",
-		"hostedZoneName": "acme.test", "alarmEmail": "ops@acme.test"},
+		"hostedZoneName": "acme.test", "alarmEmail": "ops@acme.test",
+		"slackWorkspaceId": "T0ACMETEST", "slackChannelId": "C0ACMETEST", "pagerDutySecretName": "uml-images/pagerduty"},
 }
 
 var (

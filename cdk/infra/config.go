@@ -36,6 +36,14 @@ type Env struct {
 	ThrottleBurst  float64
 	WAFRateLimit   float64 // requests per 5 minutes per IP
 	AlarmEmail     string
+	// SlackWorkspaceID and SlackChannelID send both alarm topics to a
+	// Slack channel through AWS Chatbot (the workspace authorized in the
+	// Chatbot console once); PagerDutySecretName names a Secrets Manager
+	// secret holding PagerDuty's events integration URL, which the
+	// critical topic calls. Each is optional.
+	SlackWorkspaceID    string
+	SlackChannelID      string
+	PagerDutySecretName string
 	// UIAPIBaseURL is where the editor calls the API; empty: its own origin.
 	UIAPIBaseURL string
 	// Retain keeps data buckets when the stack is deleted.
@@ -79,7 +87,8 @@ var Environments = map[string]Env{
 
 // ContextKeys are the per-deployment settings, given as CDK context (`-c
 // key=value`, cdk.json or cdk.context.json); each overrides the table.
-var ContextKeys = []string{"env", "account", "primaryRegion", "standbyRegion", "domain", "hostedZoneId", "hostedZoneName", "alarmEmail"}
+var ContextKeys = []string{"env", "account", "primaryRegion", "standbyRegion", "domain", "hostedZoneId", "hostedZoneName", "alarmEmail",
+	"slackWorkspaceId", "slackChannelId", "pagerDutySecretName"}
 
 // Configure returns the environments to synthesize: the one named by the
 // context key env with every other key applied, or, without env, every
@@ -106,6 +115,7 @@ func Configure(context func(key string) string) ([]Env, error) {
 	for key, field := range map[string]*string{
 		"account": &e.Account, "primaryRegion": &e.PrimaryRegion, "standbyRegion": &e.StandbyRegion, "domain": &e.Domain,
 		"hostedZoneId": &e.HostedZoneID, "hostedZoneName": &e.HostedZoneName, "alarmEmail": &e.AlarmEmail,
+		"slackWorkspaceId": &e.SlackWorkspaceID, "slackChannelId": &e.SlackChannelID, "pagerDutySecretName": &e.PagerDutySecretName,
 	} {
 		if v := strings.TrimSpace(context(key)); v != "" {
 			*field = v
@@ -133,6 +143,9 @@ func (e Env) Validate() error {
 	}
 	if e.PrimaryRegion == "" || e.StandbyRegion == "" || e.PrimaryRegion == e.StandbyRegion {
 		errs = append(errs, fmt.Errorf("%s: primaryRegion %q and standbyRegion %q must be two different regions", e.Name, e.PrimaryRegion, e.StandbyRegion))
+	}
+	if (e.SlackWorkspaceID == "") != (e.SlackChannelID == "") {
+		errs = append(errs, fmt.Errorf("%s: slackWorkspaceId and slackChannelId go together", e.Name))
 	}
 	if e.AlarmEmail != "" {
 		if _, err := mail.ParseAddress(e.AlarmEmail); err != nil {

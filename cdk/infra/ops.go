@@ -2,7 +2,6 @@ package infra
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -10,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -67,16 +65,8 @@ type Ops struct {
 func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	o := &Ops{Construct: c}
-	topic := func(name string) awssns.Topic {
-		t := awssns.NewTopic(c, jsii.String(name), &awssns.TopicProps{
-			DisplayName: jsii.String(fmt.Sprintf("UML Images %s %s %s", p.Env.Name, p.Role, name)), EnforceSSL: jsii.Bool(true),
-		})
-		if p.Env.AlarmEmail != "" {
-			t.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.Env.AlarmEmail), nil))
-		}
-		return t
-	}
-	o.Critical, o.Warning = topic("Critical"), topic("Warning")
+	alerts := NewAlerts(c, "Alerts", p.Env, p.Role)
+	o.Critical, o.Warning = alerts.Critical, alerts.Warning
 
 	o.Probe = NewFunction(c, "HealthProbe", FunctionProps{
 		Name: "healthprobe", BuildDir: p.BuildDir, Async: true,
