@@ -1,8 +1,12 @@
 package templatetests
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestSchedules(t *testing.T) {
@@ -29,34 +33,76 @@ func TestSchedules(t *testing.T) {
 	}
 }
 
-// TestAlarms: the thresholds of docs/operations.md on each region, to that region's
-// critical and warning topics; the standby's probe alarm on the primary
-// starts the failover, in the standby region.
+// TestAlarms: every row of docs/operations.md's alerting table, and the
+// extras, is an alarm in each regional stack with its threshold, period,
+// evaluation count and direction, and alarm and OK actions on the topic of
+// its severity.
 func TestAlarms(t *testing.T) {
+	type row struct {
+		what              string
+		threshold, period float64
+		periods           float64
+		below, critical   bool
+		onlyIn            string // a stack part, or both
+	}
+	rows := []row{
+		{what: "the health probe fails this region 3 of 3 minutes", threshold: 1, period: 60, periods: 3, below: true, critical: true},
+		{what: "5xx responses over 5 % of requests for 5 minutes", threshold: 5, period: 60, periods: 5, critical: true},
+		{what: "p95 latency over 2 s for 5 minutes", threshold: 2000, period: 60, periods: 5},
+		{what: "the render function's p95 duration over 2 s", threshold: 2000, period: 60, periods: 5},
+		{what: "Kroki CPU over 80 % for 5 minutes", threshold: 80, period: 60, periods: 5},
+		{what: "Kroki memory over 90 % for 5 minutes", threshold: 90, period: 60, periods: 5, critical: true},
+		{what: "free ephemeral storage under 10 %", threshold: 10, period: 60, periods: 5, below: true, critical: true},
+		{what: "over 100 requests in flight", threshold: 100, period: 60, periods: 5},
+		{what: "fewer than 3 Kroki tasks running", threshold: 3, period: 60, periods: 5, below: true, critical: true},
+		{what: "a Kroki target unhealthy", threshold: 0, period: 60, periods: 5},
+		{what: "the newest backup is older than 10 minutes", threshold: 600, period: 300, periods: 2, critical: true},
+		{what: "the Render function failed invocations", threshold: 0, period: 300, periods: 2, critical: true},
+		{what: "the HealthProbe function failed invocations", threshold: 0, period: 300, periods: 2, critical: true},
+		{what: "the Backup function failed invocations", threshold: 0, period: 300, periods: 2, critical: true},
+		{what: "the Failover function failed invocations", threshold: 0, period: 300, periods: 2, critical: true, onlyIn: "Standby"},
+		{what: "the Render function was throttled", threshold: 0, period: 300, periods: 2},
+		{what: "the Backup function was throttled", threshold: 0, period: 300, periods: 2},
+		{what: "the HealthProbe function's dead-letter queue", threshold: 0, period: 60, periods: 1, critical: true},
+		{what: "the Backup function's dead-letter queue", threshold: 0, period: 60, periods: 1, critical: true},
+		{what: "the Failover function's dead-letter queue", threshold: 0, period: 60, periods: 1, critical: true, onlyIn: "Standby"},
+		{what: "the health probe fails the primary 3 of 3 minutes", threshold: 1, period: 60, periods: 3, below: true, critical: true, onlyIn: "Standby"},
+		{what: "the health probe fails the standby 3 of 3 minutes", threshold: 1, period: 60, periods: 3, below: true, onlyIn: "Primary"},
+	}
 	for _, part := range []string{"Primary", "Standby"} {
 		tpl := stack(t, "UmlImages-prod-"+part)
 		alarms := tpl.ofType("AWS::CloudWatch::Alarm")
-		want := map[string]float64{"5xx responses over 5 %": 5, "p95 latency over 2 s": 2000, "Kroki CPU over 80 %": 80,
-			"Kroki memory over 90 %": 90, "3 of 3 minutes": 1}
-		want["newest backup is older"] = 900
-		found := map[string]bool{}
-		for _, a := range alarms {
-			desc, _ := a.Properties["AlarmDescription"].(string)
-			for k, th := range want {
-				if strings.Contains(desc, k) {
-					found[k] = true
-					if a.Properties["Threshold"] != th {
-						t.Errorf("%s %s: threshold %v, want %v", part, k, a.Properties["Threshold"], th)
-					}
-					if a.Properties["AlarmActions"] == nil {
-						t.Errorf("%s %s: no alarm action", part, k)
-					}
+		for _, r := range rows {
+			if r.onlyIn != "" && r.onlyIn != part {
+				continue
+			}
+			var found []Resource
+			for _, a := range alarms {
+				if desc, _ := a.Properties["AlarmDescription"].(string); strings.Contains(desc, r.what) {
+					found = append(found, a)
 				}
 			}
-		}
-		for k := range want {
-			if !found[k] {
-				t.Errorf("%s: no alarm for %q", part, k)
+			if len(found) != 1 {
+				t.Errorf("%s: %d alarms for %q, want 1", part, len(found), r.what)
+				continue
+			}
+			p := found[0].Properties
+			op := "GreaterThanThreshold"
+			if r.below {
+				op = "LessThanThreshold"
+			}
+			if p["Threshold"] != r.threshold || p["EvaluationPeriods"] != r.periods || p["ComparisonOperator"] != op || alarmPeriod(p) != r.period {
+				t.Errorf("%s %q: threshold %v, %v periods of %v s, %v; want %v, %v of %v s, %s",
+					part, r.what, p["Threshold"], p["EvaluationPeriods"], alarmPeriod(p), p["ComparisonOperator"], r.threshold, r.periods, r.period, op)
+			}
+			topic := "Warning"
+			if r.critical {
+				topic = "Critical"
+			}
+			for _, actions := range []string{"AlarmActions", "OKActions"} {
+				if got := js(p[actions]); !strings.Contains(got, "Alerts"+topic) || len(asList(p[actions])) != 1 {
+					t.Errorf("%s %q: %s %s, want the %s topic", part, r.what, actions, got, topic)
+				}
 			}
 		}
 		if n := len(tpl.ofType("AWS::SNS::Topic")); n != 2 {
@@ -66,4 +112,62 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("%s: no dashboard", part)
 		}
 	}
+}
+
+// alarmPeriod is an alarm's period in seconds: its own, or its math
+// expression's metrics'.
+func alarmPeriod(p map[string]any) any {
+	if v, ok := p["Period"]; ok {
+		return v
+	}
+	for _, m := range asList(p["Metrics"]) {
+		if stat, ok := asMap(m)["MetricStat"]; ok {
+			return asMap(stat)["Period"]
+		}
+	}
+	return nil
+}
+
+// TestAlarmsLinkRunbooks: every alarm of every stack names its severity
+// and links a section that exists in docs/runbooks.md.
+func TestAlarmsLinkRunbooks(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "runbooks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			anchors[githubAnchor(h)] = true
+		}
+	}
+	link := regexp.MustCompile(`^(CRITICAL|WARNING) P[1-4], .+\. Runbook: docs/runbooks\.md#([a-z0-9-]+)$`)
+	n := 0
+	for _, tpl := range synth(t) {
+		for id, a := range tpl.ofType("AWS::CloudWatch::Alarm") {
+			desc, _ := a.Properties["AlarmDescription"].(string)
+			m := link.FindStringSubmatch(desc)
+			if m == nil || !anchors[m[2]] {
+				t.Errorf("%s %s: %q does not link a section of docs/runbooks.md", tpl.Name, id, desc)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no alarms")
+	}
+}
+
+// githubAnchor is the anchor GitHub gives a heading.
+func githubAnchor(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(h)) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -60,14 +60,13 @@ func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
 		map[string]string{"action": "backup", "kind": "incremental"})
 	schedule(c, "BackupFull", awsevents.Schedule_Cron(&awsevents.CronOptions{Minute: jsii.String("0"), Hour: jsii.String("2")}), fn,
 		map[string]string{"action": "backup", "kind": "full"})
-	p.Ops.add(c, "BackupAge", p.Ops.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(p.Role + ": the newest backup is older than 15 minutes (RPO 5 minutes)"),
-		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+	p.Ops.add(c, alarm{id: "BackupAge", critical: true, priority: "P2", runbook: "backup-age",
+		what: "the newest backup is older than 10 minutes (RPO 5 minutes)",
+		metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(namespace), MetricName: jsii.String("NewestBackupAge"),
 			DimensionsMap: &map[string]*string{"Service": jsii.String("backup")}, Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
 		}),
-		Threshold: jsii.Number(900), EvaluationPeriods: jsii.Number(3),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
-	})
+		threshold: 600, periods: 2, missing: awscloudwatch.TreatMissingData_BREACHING})
+	p.Ops.watch(c, "Backup", fn)
 	return fn
 }

@@ -72,6 +72,7 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 	p.State.GrantRead(fn.Fn, jsii.String("failover/*"))
 	p.State.GrantPut(fn.Fn, jsii.String("failover/*"))
 	p.Ops.Critical.GrantPublish(fn.Fn)
+	p.Ops.watch(c, "Failover", fn)
 	if p.Switch != nil {
 		// Only UPSERTs of the origin name's CNAMEs, for every change of a
 		// batch: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html

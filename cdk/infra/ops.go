@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -56,6 +55,7 @@ type Ops struct {
 	Probe             *Function
 	Critical, Warning awssns.Topic
 	Alarms            []awscloudwatch.Alarm
+	where             string // the region's name in alarm descriptions
 	// OtherFailing is the alarm on the other region's probe verdict (in
 	// the standby it starts the failover).
 	OtherFailing awscloudwatch.Alarm
@@ -64,7 +64,7 @@ type Ops struct {
 // NewOps builds a region's operations.
 func NewOps(scope constructs.Construct, id string, p OpsProps) *Ops {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	o := &Ops{Construct: c}
+	o := &Ops{Construct: c, where: p.Env.Name + " " + p.Role}
 	alerts := NewAlerts(c, "Alerts", p.Env, p.Role)
 	o.Critical, o.Warning = alerts.Critical, alerts.Warning
 
@@ -99,14 +99,6 @@ func schedule(c constructs.Construct, name string, s awsevents.Schedule, fn *Fun
 	})
 }
 
-func (o *Ops) add(c constructs.Construct, id string, topic awssns.Topic, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
-	a := awscloudwatch.NewAlarm(c, jsii.String(id), props)
-	a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-	a.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
-	o.Alarms = append(o.Alarms, a)
-	return a
-}
-
 // probeMetric is the probe's verdict on a region, as this region's probe
 // reports it.
 func probeMetric(target string) awscloudwatch.Metric {
@@ -114,63 +106,6 @@ func probeMetric(target string) awscloudwatch.Metric {
 		Namespace: jsii.String(namespace), MetricName: jsii.String("ProbeAvailability"),
 		DimensionsMap: &map[string]*string{"Target": jsii.String(target)}, Period: awscdk.Duration_Minutes(jsii.Number(1)),
 		Statistic: jsii.String("Minimum"),
-	})
-}
-
-// alarms are those of docs/operations.md, on this region: 5xx rate > 5 % for 5 min
-// (critical), p95 latency > 2 s (warning), Kroki CPU > 80 % (warning),
-// memory > 90 % (critical); and the probe failing the other region 3 of 3
-// minutes (in the standby: critical, and it starts the failover; in the
-// primary: a warning that the standby could not take over).
-func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
-	minute := awscdk.Duration_Minutes(jsii.Number(1))
-	api := p.API.Rest
-	errorRate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression: jsii.String("IF(requests > 0, 100 * errors / requests, 0)"),
-		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"errors":   api.MetricServerError(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
-			"requests": api.MetricCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
-		},
-		Period: minute, Label: jsii.String("5xx rate %"),
-	})
-	o.add(c, "ErrorRate", o.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(p.Role + ": 5xx responses over 5 % of requests for 5 minutes"),
-		Metric:           errorRate, Threshold: jsii.Number(5), EvaluationPeriods: jsii.Number(5), DatapointsToAlarm: jsii.Number(5),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	o.add(c, "LatencyP95", o.Warning, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(p.Role + ": p95 latency over 2 s for 5 minutes"),
-		Metric:           api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p95")}),
-		Threshold:        jsii.Number(2000), EvaluationPeriods: jsii.Number(5), DatapointsToAlarm: jsii.Number(5),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	svc := p.Kroki.Service.Service()
-	o.add(c, "KrokiCPU", o.Warning, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(p.Role + ": Kroki CPU over 80 % for 5 minutes"),
-		Metric:           svc.MetricCpuUtilization(&awscloudwatch.MetricOptions{Period: minute}),
-		Threshold:        jsii.Number(80), EvaluationPeriods: jsii.Number(5),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-	})
-	o.add(c, "KrokiMemory", o.Critical, &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(p.Role + ": Kroki memory over 90 % for 5 minutes"),
-		Metric:           svc.MetricMemoryUtilization(&awscloudwatch.MetricOptions{Period: minute}),
-		Threshold:        jsii.Number(90), EvaluationPeriods: jsii.Number(5),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-	})
-	target := other(p.Role)
-	if _, ok := p.ProbeTargets[target]; !ok {
-		return
-	}
-	topic, desc := o.Warning, "the health probe fails the standby 3 of 3 minutes: it could not take over"
-	if p.Role == standbyRole {
-		topic, desc = o.Critical, "the health probe fails the primary 3 of 3 minutes: fail over to the standby"
-	}
-	o.OtherFailing = o.add(c, "ProbeFailing", topic, &awscloudwatch.AlarmProps{
-		AlarmName:        jsii.String(p.Env.prefix() + "-" + p.Role + "-probe-" + target + "-failing"),
-		AlarmDescription: jsii.String(desc),
-		Metric:           probeMetric(target),
-		Threshold:        jsii.Number(1), EvaluationPeriods: jsii.Number(config.ProbeAlarmMinutes), DatapointsToAlarm: jsii.Number(config.ProbeAlarmMinutes),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
 	})
 }
 
