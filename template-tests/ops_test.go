@@ -68,12 +68,14 @@ func TestAlarms(t *testing.T) {
 		{what: "the Failover function's dead-letter queue", threshold: 0, period: 60, periods: 1, critical: true, onlyIn: "Standby"},
 		{what: "the health probe fails the primary 3 of 3 minutes", threshold: 1, period: 60, periods: 3, below: true, critical: true, onlyIn: "Standby"},
 		{what: "the health probe fails the standby 3 of 3 minutes", threshold: 1, period: 60, periods: 3, below: true, onlyIn: "Primary"},
+		{what: "CloudFront's 5xx rate over 5 % for 5 minutes", threshold: 5, period: 60, periods: 5, critical: true, onlyIn: "Monitor"},
+		{what: "the web ACL blocked over ten times", threshold: 20000, period: 300, periods: 1, onlyIn: "Monitor"},
 	}
-	for _, part := range []string{"Primary", "Standby"} {
+	for _, part := range []string{"Primary", "Standby", "Monitor"} {
 		tpl := stack(t, "UmlImages-prod-"+part)
 		alarms := tpl.ofType("AWS::CloudWatch::Alarm")
 		for _, r := range rows {
-			if r.onlyIn != "" && r.onlyIn != part {
+			if r.onlyIn != part && (r.onlyIn != "" || part == "Monitor") {
 				continue
 			}
 			var found []Resource

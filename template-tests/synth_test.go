@@ -92,7 +92,7 @@ func synth(t *testing.T) map[string]*Template {
 			envs[n] = e
 			s := infra.NewSystem(app, e, infra.Paths{BuildDir: assets, WebDir: web, ImagesDir: filepath.Join("..", "cdk", "images"),
 				ImageDigests: map[string]string{"kroki": "sha256:" + strings.Repeat("ab", 32)}})
-			for _, st := range []awscdk.Stack{s.Edge, s.Standby, s.Primary} {
+			for _, st := range []awscdk.Stack{s.Edge, s.Standby, s.Primary, s.Monitor} {
 				templates[*st.StackName()] = &Template{Name: *st.StackName(), Stack: st}
 			}
 		}

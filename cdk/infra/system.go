@@ -21,7 +21,10 @@ type Paths struct {
 // System is an environment's stacks.
 type System struct {
 	Edge, Standby, Primary awscdk.Stack
-	Distribution           awscloudfront.Distribution
+	// Monitor is the global view (us-east-1): CloudFront's and the web
+	// ACL's alarms, and the dashboard of both regions.
+	Monitor      awscdk.Stack
+	Distribution awscloudfront.Distribution
 }
 
 // Region is one region's render stack.
@@ -121,6 +124,9 @@ func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	NewBackup(s.Standby, "Backup", BackupProps{Env: e, BuildDir: paths.BuildDir, Role: standbyRole, Data: standby.Data, Backups: backups, Ops: standbyOps})
 	NewFailover(s.Standby, "Failover", FailoverProps{Env: e, BuildDir: paths.BuildDir, Ops: standbyOps, ProbeTargets: standbyProbes,
 		OriginSecret: secret.Reference(s.Standby), State: standby.Data.Cache, Switch: sw})
+	s.Monitor = newStack("Monitor", "the global view: CloudFront and web ACL alarms, the dashboard of both regions (us-east-1)", "us-east-1")
+	s.Monitor.AddStackDependency(s.Primary, jsii.String("it watches the primary's distribution"))
+	NewMonitor(s.Monitor, "Monitor", e, s.Distribution)
 	awscdk.NewCfnOutput(s.Primary, jsii.String("Url"), &awscdk.CfnOutputProps{
 		Value: jsii.String("https://" + *s.Distribution.DistributionDomainName()), Description: jsii.String("the service's CloudFront URL"),
 	})

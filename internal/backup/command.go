@@ -58,15 +58,18 @@ type Reporter struct {
 
 // NewReporter returns a reporter writing to log under namespace.
 func NewReporter(log *slog.Logger, namespace string) *Reporter {
-	return &Reporter{log: log, emf: obs.NewEMF(namespace, []string{"Service"},
-		obs.MetricDef{Name: "ObjectsCopied", Unit: obs.Count},
-		obs.MetricDef{Name: "BytesCopied", Unit: obs.Bytes},
-		obs.MetricDef{Name: "BackupDuration", Unit: obs.Milliseconds},
-		obs.MetricDef{Name: "BackupFailures", Unit: obs.Count},
-		obs.MetricDef{Name: "NewestBackupAge", Unit: "Seconds"},
-		obs.MetricDef{Name: "VerifyProblems", Unit: obs.Count},
-	)}
+	return &Reporter{log: log, emf: RunRecord.EMF(namespace)}
 }
+
+// RunRecord is the backup's EMF record, one per run, under Service=backup.
+var RunRecord = obs.Record{Dimensions: []string{"Service"}, Metrics: []obs.MetricDef{
+	{Name: "ObjectsCopied", Unit: obs.Count},
+	{Name: "BytesCopied", Unit: obs.Bytes},
+	{Name: "BackupDuration", Unit: obs.Milliseconds},
+	{Name: "BackupFailures", Unit: obs.Count},
+	{Name: "NewestBackupAge", Unit: "Seconds"},
+	{Name: "VerifyProblems", Unit: obs.Count},
+}}
 
 // Handle runs one event. A failed backup run is returned as an error, so
 // Lambda counts it (and retries the schedule's invocation).

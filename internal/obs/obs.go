@@ -89,6 +89,17 @@ type EMF struct {
 	directives preEncoded
 }
 
+// Record is the shape of one kind of EMF record: the names of its
+// dimensions and its metrics. Packages export theirs, so the alarms that
+// watch them can be checked against what is emitted.
+type Record struct {
+	Dimensions []string
+	Metrics    []MetricDef
+}
+
+// EMF returns the writer of r's records under namespace.
+func (r Record) EMF(namespace string) *EMF { return NewEMF(namespace, r.Dimensions, r.Metrics...) }
+
 // NewEMF describes one kind of EMF record: its namespace, the names of its
 // dimensions (one dimension set) and its metrics.
 func NewEMF(namespace string, dimensions []string, metrics ...MetricDef) *EMF {

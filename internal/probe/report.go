@@ -20,16 +20,19 @@ type Reporter struct {
 // NewReporter returns a reporter writing to log under namespace.
 func NewReporter(log *slog.Logger, namespace string) *Reporter {
 	return &Reporter{
-		log: log,
-		checks: obs.NewEMF(namespace, []string{"Target", "Check"},
-			obs.MetricDef{Name: "Availability", Unit: obs.None},
-			obs.MetricDef{Name: "Latency", Unit: obs.Milliseconds}),
-		verdict: obs.NewEMF(namespace, []string{"Target"},
-			obs.MetricDef{Name: "ProbeAvailability", Unit: obs.None},
-			obs.MetricDef{Name: "ProbeDegraded", Unit: obs.None},
-			obs.MetricDef{Name: "ProbeDuration", Unit: obs.Milliseconds}),
+		log:     log,
+		checks:  CheckRecord.EMF(namespace),
+		verdict: VerdictRecord.EMF(namespace),
 	}
 }
+
+// The probe's EMF records: one per check, and the verdict per target.
+var (
+	CheckRecord = obs.Record{Dimensions: []string{"Target", "Check"}, Metrics: []obs.MetricDef{
+		{Name: "Availability", Unit: obs.None}, {Name: "Latency", Unit: obs.Milliseconds}}}
+	VerdictRecord = obs.Record{Dimensions: []string{"Target"}, Metrics: []obs.MetricDef{
+		{Name: "ProbeAvailability", Unit: obs.None}, {Name: "ProbeDegraded", Unit: obs.None}, {Name: "ProbeDuration", Unit: obs.Milliseconds}}}
+)
 
 // Report logs r: a line per check, then the verdict with the document.
 func (rep *Reporter) Report(ctx context.Context, r Result) {

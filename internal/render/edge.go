@@ -106,9 +106,9 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// requestMetrics are the figures of each request's EMF record, in the
-// order logRequest gives their values.
-var requestMetrics = []obs.MetricDef{
+// RequestRecord is each request's EMF record, under Service=render; its
+// metrics in the order logRequest gives their values.
+var RequestRecord = obs.Record{Dimensions: []string{"Service"}, Metrics: []obs.MetricDef{
 	{Name: "Latency", Unit: obs.Milliseconds},
 	{Name: "BytesOut", Unit: obs.Bytes},
 	{Name: "CacheHit", Unit: obs.Count},
@@ -118,7 +118,7 @@ var requestMetrics = []obs.MetricDef{
 	{Name: "KrokiErrorTimeout", Unit: obs.Count},
 	{Name: "Status4xx", Unit: obs.Count},
 	{Name: "Status5xx", Unit: obs.Count},
-}
+}}
 
 var serviceDimension = []string{"render"}
 

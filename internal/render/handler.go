@@ -43,7 +43,7 @@ func New(cfg config.Render, s3c *s3.Client, hc *http.Client, log *slog.Logger) *
 	})
 	h := &Handler{svc: svc, cfg: cfg, version: version(), log: log, mux: http.NewServeMux(), now: time.Now,
 		hot: newMemory(min(hotBytes, cfg.MemoryCacheBytes)),
-		emf: obs.NewEMF(cfg.MetricsNamespace, []string{"Service"}, requestMetrics...)}
+		emf: RequestRecord.EMF(cfg.MetricsNamespace)}
 	for _, p := range []string{"/health", "/healthz", "/v1/health"} {
 		h.route("GET "+p, h.health)
 	}
