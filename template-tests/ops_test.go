@@ -52,6 +52,7 @@ func TestAlarms(t *testing.T) {
 		{what: "the render function's p95 duration over 2 s", threshold: 2000, period: 60, periods: 5},
 		{what: "Kroki CPU over 80 % for 5 minutes", threshold: 80, period: 60, periods: 5},
 		{what: "Kroki memory over 90 % for 5 minutes", threshold: 90, period: 60, periods: 5, critical: true},
+		{what: "the render function's memory over 90 %", threshold: 90, period: 60, periods: 5, critical: true},
 		{what: "free ephemeral storage under 10 %", threshold: 10, period: 60, periods: 5, below: true, critical: true},
 		{what: "over 100 requests in flight", threshold: 100, period: 60, periods: 5},
 		{what: "fewer than 3 Kroki tasks running", threshold: 3, period: 60, periods: 5, below: true, critical: true},
@@ -110,8 +111,17 @@ func TestAlarms(t *testing.T) {
 		if n := len(tpl.ofType("AWS::SNS::Topic")); n != 2 {
 			t.Errorf("%s: %d SNS topics, want critical and warning", part, n)
 		}
-		if len(tpl.ofType("AWS::CloudWatch::Dashboard")) != 1 {
-			t.Errorf("%s: no dashboard", part)
+		dashboards := tpl.ofType("AWS::CloudWatch::Dashboard")
+		if len(dashboards) != 1 {
+			t.Errorf("%s: %d dashboards, want 1", part, len(dashboards))
+		}
+		// The thresholds are drawn on the graphs (a region's p95, the
+		// global view's CDN error rate).
+		want := map[string]string{"Primary": `\"value\":2000`, "Standby": `\"value\":2000`, "Monitor": `\"value\":5`}[part]
+		for _, d := range dashboards {
+			if body := js(d.Properties["DashboardBody"]); !strings.Contains(body, `\"annotations\"`) || !strings.Contains(body, want) {
+				t.Errorf("%s: the dashboard draws no threshold %s", part, want)
+			}
 		}
 	}
 }

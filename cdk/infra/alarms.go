@@ -121,6 +121,11 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 			metric: svc.MetricCpuUtilization(stat("Average")), threshold: 80, periods: 5},
 		{id: "KrokiMemory", critical: true, priority: "P2", runbook: "memory", what: "Kroki memory over 90 % for 5 minutes",
 			metric: svc.MetricMemoryUtilization(stat("Average")), threshold: 90, periods: 5},
+		{id: "RenderMemory", critical: true, priority: "P2", runbook: "memory", what: "the render function's memory over 90 % for 5 minutes",
+			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace: jsii.String(namespace), MetricName: jsii.String("MemoryUsedPercent"),
+				DimensionsMap: &map[string]*string{"Service": jsii.String("render")}, Period: minute, Statistic: jsii.String("Maximum"),
+			}), threshold: 90, periods: 5},
 		{id: "KrokiDisk", critical: true, priority: "P2", runbook: "disk", what: "Kroki's free ephemeral storage under 10 % for 5 minutes",
 			metric: rate("free storage %", awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 				Expression:   jsii.String("reserved - used"),

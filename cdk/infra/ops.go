@@ -2,6 +2,7 @@ package infra
 
 import (
 	"encoding/json"
+	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -121,28 +122,35 @@ func (o *Ops) dashboard(c constructs.Construct, p OpsProps) {
 			Namespace: jsii.String(namespace), MetricName: jsii.String(name), DimensionsMap: &d, Period: minute, Statistic: jsii.String(stat),
 		})
 	}
-	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
-		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &metrics, Width: jsii.Number(8)})
+	// graph draws metrics, with the thresholds of the alarms on them.
+	graph := func(title string, thresholds map[string]float64, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		var lines []*awscloudwatch.HorizontalAnnotation
+		for label, v := range thresholds {
+			lines = append(lines, &awscloudwatch.HorizontalAnnotation{Value: jsii.Number(v), Label: jsii.String(label)})
+		}
+		sort.Slice(lines, func(i, j int) bool { return *lines[i].Value < *lines[j].Value })
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &metrics, LeftAnnotations: &lines, Width: jsii.Number(8)})
 	}
 	svc := p.Kroki.Service.Service()
 	render := map[string]string{"Service": "render"}
 	dash := awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{DashboardName: jsii.String(p.Env.prefix() + "-" + p.Role)})
 	dash.AddWidgets(
-		graph("Requests", api.MetricCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")})),
-		graph("Latency p50 / p95 / p99 (ms)",
+		graph("Requests", nil, api.MetricCount(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")})),
+		graph("Latency p50 / p95 / p99 (ms)", map[string]float64{"p95 alarm: 2 s": 2000},
 			api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p50")}),
 			api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p95")}),
 			api.MetricLatency(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("p99")})),
-		graph("Errors", api.MetricServerError(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
+		graph("Errors", nil, api.MetricServerError(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")}),
 			api.MetricClientError(&awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String("Sum")})),
 	)
 	dash.AddWidgets(
-		graph("Cache hits and misses", emf("CacheHit", "Sum", render), emf("CacheMiss", "Sum", render)),
-		graph("Kroki CPU / memory (%)", svc.MetricCpuUtilization(nil), svc.MetricMemoryUtilization(nil)),
-		graph("Probe availability, seen from "+p.Role, probeMetric(primaryRole), probeMetric(standbyRole)),
+		graph("Cache hits and misses", nil, emf("CacheHit", "Sum", render), emf("CacheMiss", "Sum", render)),
+		graph("Kroki CPU / memory (%)", map[string]float64{"CPU alarm: 80 %": 80, "memory alarm: 90 %": 90},
+			svc.MetricCpuUtilization(nil), svc.MetricMemoryUtilization(nil)),
+		graph("Probe availability, seen from "+p.Role, map[string]float64{"down below 1, 3 minutes running": 1}, probeMetric(primaryRole), probeMetric(standbyRole)),
 	)
 	dash.AddWidgets(
-		graph("Kroki errors", emf("KrokiErrorUnavailable", "Sum", render), emf("KrokiErrorTimeout", "Sum", render), emf("KrokiErrorDiagram", "Sum", render)),
+		graph("Kroki errors", nil, emf("KrokiErrorUnavailable", "Sum", render), emf("KrokiErrorTimeout", "Sum", render), emf("KrokiErrorDiagram", "Sum", render)),
 		awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("Alarms"), Alarms: alarmsOf(o.Alarms), Width: jsii.Number(16)}),
 	)
 }

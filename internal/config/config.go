@@ -39,6 +39,7 @@ const (
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "METRICS_NAMESPACE"
 	EnvLambdaRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
+	EnvLambdaMemorySize = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"
 	EnvSourceBucket     = "SOURCE_BUCKET"
 	EnvBackupBucket     = "BACKUP_BUCKET"
 	EnvBackupRegion     = "BACKUP_REGION"

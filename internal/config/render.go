@@ -24,6 +24,9 @@ type Render struct {
 	// OriginSecret, when set, is required in OriginHeader on every request.
 	OriginSecret string
 	ListenAddr   string
+	// MemoryLimitMB is the Lambda function's memory size (0 outside
+	// Lambda): each request reports its peak use against it.
+	MemoryLimitMB int
 }
 
 // LoadRender reads the render function's configuration.
@@ -48,6 +51,7 @@ func LoadRender(getenv func(string) string) (Render, error) {
 	c.MaxOutputBytes = e.size(EnvMaxOutputBytes, DefaultMaxOutputBytes)
 	c.MaxInlineBytes = e.size(EnvMaxInlineBytes, inline)
 	c.MemoryCacheBytes = e.size(EnvMemoryCacheBytes, DefaultMemoryCacheBytes)
+	c.MemoryLimitMB = e.size(EnvLambdaMemorySize, 0)
 	if c.MaxSourceBytes == 0 {
 		e.fail(EnvMaxSourceBytes, "must be positive")
 	}

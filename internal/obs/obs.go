@@ -72,6 +72,7 @@ const (
 	Count        = "Count"
 	Bytes        = "Bytes"
 	None         = "None"
+	Percent      = "Percent"
 )
 
 // MetricDef names a metric and its CloudWatch unit.

@@ -164,3 +164,20 @@ func TestSavedDiagramSource(t *testing.T) {
 	s.do(t, "GET", "/v1/diagrams/AAAAAAAAAAAA", "").expect(t, 404)
 	s.do(t, "DELETE", "/v1/diagrams/"+saved.ID, "").expect(t, 405)
 }
+
+// TestRequestLineReportsMemory: in Lambda (a memory size known), each
+// request's EMF record carries the process's peak memory against it, the
+// figure the render function's memory alarm watches.
+func TestRequestLineReportsMemory(t *testing.T) {
+	s := newStack(t, func(c *config.Render) { c.MemoryLimitMB = 4096 })
+	s.do(t, "GET", "/health", "").expect(t, 200)
+	var rec struct{ MemoryUsedPercent float64 }
+	for _, line := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+		if strings.Contains(line, `"request served"`) {
+			json.Unmarshal([]byte(line), &rec)
+		}
+	}
+	if rec.MemoryUsedPercent <= 0 || rec.MemoryUsedPercent > 100 {
+		t.Errorf("MemoryUsedPercent %v, want a share of 4 GiB", rec.MemoryUsedPercent)
+	}
+}

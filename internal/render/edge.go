@@ -5,9 +5,11 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/config"
@@ -118,7 +120,18 @@ var RequestRecord = obs.Record{Dimensions: []string{"Service"}, Metrics: []obs.M
 	{Name: "KrokiErrorTimeout", Unit: obs.Count},
 	{Name: "Status4xx", Unit: obs.Count},
 	{Name: "Status5xx", Unit: obs.Count},
+	{Name: "MemoryUsedPercent", Unit: obs.Percent},
 }}
+
+// memoryUsedPercent is the process's peak resident set against the
+// function's memory size; 0 outside Lambda.
+func (h *Handler) memoryUsedPercent() float64 {
+	var ru syscall.Rusage
+	if h.cfg.MemoryLimitMB == 0 || syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return math.Round(float64(ru.Maxrss)*1024/float64(h.cfg.MemoryLimitMB<<20)*1000) / 10 // Maxrss is in KiB on Linux
+}
 
 var serviceDimension = []string{"render"}
 
@@ -140,6 +153,7 @@ func (h *Handler) logRequest(ctx context.Context, method string, ri *requestInfo
 		flag(ri.errorClass == "timeout"),
 		flag(ri.status >= 400 && ri.status < 500),
 		flag(ri.status >= 500),
+		h.memoryUsedPercent(),
 	)
 	attrs = append(attrs,
 		slog.String("method", method),
