@@ -73,7 +73,7 @@ func TestDeploysKeepTheSwitch(t *testing.T) {
 				var payload struct {
 					Action string `json:"action"`
 				}
-				if call.Action != "invoke" || !strings.HasPrefix(call.Parameters.FunctionName, "failoverfunction") {
+				if call.Action != "invoke" || !strings.Contains(strings.ToLower(call.Parameters.FunctionName), "failoverlive") {
 					continue
 				}
 				decode(t, []byte(call.Parameters.Payload), &payload)

@@ -34,6 +34,7 @@ type Resource struct {
 	Properties     map[string]any `json:"Properties"`
 	Metadata       map[string]any `json:"Metadata"`
 	DeletionPolicy string         `json:"DeletionPolicy"`
+	UpdatePolicy   map[string]any `json:"UpdatePolicy"`
 }
 
 // deployments are the context each environment is synthesized with, as a

@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -108,6 +110,7 @@ func containerInsights(p OpsProps, name, statistic string) awscloudwatch.Metric 
 // and the extras that keep the service honest (see the README's mapping).
 func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 	api, svc, render := p.API.Rest, p.Kroki.Service.Service(), p.API.Render.Fn
+	byID := map[string]awscloudwatch.Alarm{}
 	for _, a := range []alarm{
 		{id: "Downtime", critical: true, priority: "P1", runbook: "downtime", what: "the health probe fails this region 3 of 3 minutes",
 			metric: probeMetric(p.Role), threshold: 1, periods: config.ProbeAlarmMinutes, below: true, missing: awscloudwatch.TreatMissingData_BREACHING},
@@ -141,10 +144,10 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 		{id: "UnhealthyTargets", priority: "P2", runbook: "unhealthy-targets", what: "a Kroki target unhealthy for 5 minutes",
 			metric: p.Kroki.Service.TargetGroup().Metrics().UnhealthyHostCount(stat("Maximum")), threshold: 0, periods: 5},
 	} {
-		o.add(c, a)
+		byID[a.id] = o.add(c, a)
 	}
-	o.watch(c, "Render", p.API.Render)
-	o.watch(c, "HealthProbe", o.Probe)
+	o.watch(c, "Render", p.API.Render, awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(), byID["LatencyP95"])
+	o.watch(c, "HealthProbe", o.Probe, nil)
 	target := other(p.Role)
 	if _, ok := p.ProbeTargets[target]; !ok {
 		return
@@ -158,12 +161,26 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 	o.OtherFailing = o.add(c, a)
 }
 
-// watch adds a function's own alarms: errors, throttles and, for those
-// invoked asynchronously, any message in its dead-letter queue.
-func (o *Ops) watch(c constructs.Construct, name string, fn *Function) {
+// watch adds a function's own alarms (errors, throttles and, for those
+// invoked asynchronously, any message in its dead-letter queue) and its
+// deployment: CodeDeploy moves the live alias to a new version by config
+// (nil: all at once), and rolls back when the errors alarm or any of
+// rollback fires.
+func (o *Ops) watch(c constructs.Construct, name string, fn *Function, config awscodedeploy.ILambdaDeploymentConfig, rollback ...awscloudwatch.Alarm) {
 	five := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
-	o.add(c, alarm{id: name + "Errors", critical: true, priority: "P2", runbook: "function-errors",
+	errors := o.add(c, alarm{id: name + "Errors", critical: true, priority: "P2", runbook: "function-errors",
 		what: "the " + name + " function failed invocations for 10 minutes", metric: fn.Fn.MetricErrors(five), threshold: 0, periods: 2})
+	if config == nil {
+		config = awscodedeploy.LambdaDeploymentConfig_ALL_AT_ONCE()
+	}
+	alarms := []interfacesawscloudwatch.IAlarmRef{errors}
+	for _, a := range rollback {
+		alarms = append(alarms, a)
+	}
+	awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String(name+"Deployment"), &awscodedeploy.LambdaDeploymentGroupProps{
+		Alias: fn.Live, DeploymentConfig: config, Alarms: &alarms,
+		AutoRollback: &awscodedeploy.AutoRollbackConfig{FailedDeployment: jsii.Bool(true), StoppedDeployment: jsii.Bool(true), DeploymentInAlarm: jsii.Bool(true)},
+	})
 	o.add(c, alarm{id: name + "Throttles", priority: "P3", runbook: "throttles",
 		what: "the " + name + " function was throttled for 10 minutes", metric: fn.Fn.MetricThrottles(five), threshold: 0, periods: 2})
 	if fn.DLQ != nil {

@@ -66,7 +66,7 @@ func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 	p.Kroki.Service.LoadBalancer().Connections().AllowFrom(render.Fn, awsec2.Port_Tcp(jsii.Number(80)), jsii.String("the render function calls Kroki"))
 	access := newLogGroup(c, "AccessLogs", nil)
 	rest := awsapigateway.NewLambdaRestApi(c, jsii.String("Rest"), &awsapigateway.LambdaRestApiProps{
-		Handler:                   render.Fn,
+		Handler:                   render.Live,
 		Proxy:                     jsii.Bool(true),
 		RestApiName:               jsii.String(p.Env.prefix() + "-render"),
 		EndpointTypes:             &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},

@@ -67,6 +67,6 @@ func NewBackup(scope constructs.Construct, id string, p BackupProps) *Function {
 			DimensionsMap: &map[string]*string{"Service": jsii.String("backup")}, Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
 		}),
 		threshold: 600, periods: 2, missing: awscloudwatch.TreatMissingData_BREACHING})
-	p.Ops.watch(c, "Backup", fn)
+	p.Ops.watch(c, "Backup", fn, nil)
 	return fn
 }

@@ -72,7 +72,7 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 	p.State.GrantRead(fn.Fn, jsii.String("failover/*"))
 	p.State.GrantPut(fn.Fn, jsii.String("failover/*"))
 	p.Ops.Critical.GrantPublish(fn.Fn)
-	p.Ops.watch(c, "Failover", fn)
+	p.Ops.watch(c, "Failover", fn, nil)
 	if p.Switch != nil {
 		// Only UPSERTs of the origin name's CNAMEs, for every change of a
 		// batch: https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-rrset-conditions.html
@@ -100,17 +100,17 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 			"targets": map[string]string{primaryRole: p.Switch.PrimaryTarget, standbyRole: p.Switch.StandbyTarget}})
 		invoke := &customresources.AwsSdkCall{
 			Service: jsii.String("Lambda"), Action: jsii.String("invoke"),
-			Parameters:         map[string]any{"FunctionName": *fn.Fn.FunctionName(), "InvocationType": "RequestResponse", "Payload": string(payload)},
+			Parameters:         map[string]any{"FunctionName": *fn.Live.FunctionArn(), "InvocationType": "RequestResponse", "Payload": string(payload)},
 			PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String("failover-records")),
 		}
 		reconcile := customresources.NewAwsCustomResource(c, jsii.String("Reconcile"), &customresources.AwsCustomResourceProps{
 			OnCreate: invoke, OnUpdate: invoke,
 			Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions: jsii.Strings("lambda:InvokeFunction"), Resources: jsii.Strings(*fn.Fn.FunctionArn()),
+				Actions: jsii.Strings("lambda:InvokeFunction"), Resources: jsii.Strings(*fn.Live.FunctionArn()),
 			})}),
 			InstallLatestAwsSdk: jsii.Bool(false),
 		})
-		reconcile.Node().AddDependency(fn.Fn)
+		reconcile.Node().AddDependency(fn.Live)
 	}
 	if p.Ops.OtherFailing == nil {
 		return fn
@@ -121,7 +121,7 @@ func NewFailover(scope constructs.Construct, id string, p FailoverProps) *Functi
 			Source: jsii.Strings("aws.cloudwatch"), DetailType: jsii.Strings("CloudWatch Alarm State Change"),
 			Resources: &[]*string{p.Ops.OtherFailing.AlarmArn()},
 		},
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Fn, &awseventstargets.LambdaFunctionProps{
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Live, &awseventstargets.LambdaFunctionProps{
 			DeadLetterQueue: fn.DLQ, RetryAttempts: jsii.Number(2),
 		})},
 	})

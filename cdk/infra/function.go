@@ -30,8 +30,11 @@ type FunctionProps struct {
 // Function is a Lambda function of ours with its log group.
 type Function struct {
 	constructs.Construct
-	Fn  awslambda.Function
-	DLQ awssqs.Queue
+	Fn awslambda.Function
+	// Live is the alias everything invokes: a deploy publishes a version
+	// and CodeDeploy moves the alias to it (see Ops.watch).
+	Live awslambda.Alias
+	DLQ  awssqs.Queue
 }
 
 // NewFunction builds a function the way every one of ours is built:
@@ -76,5 +79,6 @@ func NewFunction(scope constructs.Construct, id string, p FunctionProps) *Functi
 		props.RetryAttempts = jsii.Number(2)
 	}
 	f.Fn = awslambda.NewFunction(c, jsii.String("Function"), props)
+	f.Live = awslambda.NewAlias(c, jsii.String("Live"), &awslambda.AliasProps{AliasName: jsii.String("live"), Version: f.Fn.CurrentVersion()})
 	return f
 }

@@ -94,7 +94,7 @@ func schedule(c constructs.Construct, name string, s awsevents.Schedule, fn *Fun
 	json.Unmarshal(raw, &obj)
 	awsevents.NewRule(c, jsii.String(name), &awsevents.RuleProps{
 		Schedule: s,
-		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Fn, &awseventstargets.LambdaFunctionProps{
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Live, &awseventstargets.LambdaFunctionProps{
 			Event: awsevents.RuleTargetInput_FromObject(obj), DeadLetterQueue: fn.DLQ, RetryAttempts: jsii.Number(2),
 		})},
 	})
