@@ -75,3 +75,33 @@ func TestFunctionsDeployThroughLiveAliases(t *testing.T) {
 		}
 	}
 }
+
+// TestKrokiDeploysRollBack: a Kroki deploy rolls back on the circuit
+// breaker and on the unhealthy-targets and memory alarms, which exist.
+func TestKrokiDeploysRollBack(t *testing.T) {
+	for _, part := range []string{"Primary", "Standby"} {
+		tpl := stack(t, "UmlImages-prod-"+part)
+		names := map[string]bool{}
+		for _, a := range tpl.ofType("AWS::CloudWatch::Alarm") {
+			if n, ok := a.Properties["AlarmName"].(string); ok {
+				names[n] = true
+			}
+		}
+		for _, svc := range tpl.ofType("AWS::ECS::Service") {
+			dc := asMap(svc.Properties["DeploymentConfiguration"])
+			breaker, alarms := asMap(dc["DeploymentCircuitBreaker"]), asMap(dc["Alarms"])
+			if breaker["Rollback"] != true || alarms["Rollback"] != true || alarms["Enable"] != true {
+				t.Errorf("%s: deployment configuration %s", part, js(dc))
+			}
+			watched := asList(alarms["AlarmNames"])
+			for _, n := range watched {
+				if !names[n.(string)] {
+					t.Errorf("%s: the Kroki deploy watches alarm %v, which is not in the stack", part, n)
+				}
+			}
+			if len(watched) != 2 {
+				t.Errorf("%s: the Kroki deploy watches %d alarms, want the unhealthy targets and memory", part, len(watched))
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -33,6 +34,9 @@ type alarm struct {
 	below                          bool // fires below the threshold, not above
 	// missing is what no data means (0 value: not breaching).
 	missing awscloudwatch.TreatMissingData
+	// name, when set, is the alarm's name (for what must name it before
+	// it exists: the Kroki service's deployment alarms).
+	name string
 }
 
 // description is the alarm's first line for whoever is paged: severity,
@@ -64,11 +68,15 @@ func addAlarm(c constructs.Construct, where string, alerts *Alerts, a alarm) aws
 	if datapoints == 0 {
 		datapoints = a.periods
 	}
-	al := awscloudwatch.NewAlarm(c, jsii.String(a.id), &awscloudwatch.AlarmProps{
+	props := &awscloudwatch.AlarmProps{
 		AlarmDescription: jsii.String(a.description(where)), Metric: a.metric, Threshold: jsii.Number(a.threshold),
 		EvaluationPeriods: jsii.Number(a.periods), DatapointsToAlarm: jsii.Number(datapoints),
 		ComparisonOperator: op, TreatMissingData: missing,
-	})
+	}
+	if a.name != "" {
+		props.AlarmName = jsii.String(a.name)
+	}
+	al := awscloudwatch.NewAlarm(c, jsii.String(a.id), props)
 	al.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
 	al.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
 	return al
@@ -111,6 +119,7 @@ func containerInsights(p OpsProps, name, statistic string) awscloudwatch.Metric 
 func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 	api, svc, render := p.API.Rest, p.Kroki.Service.Service(), p.API.Render.Fn
 	byID := map[string]awscloudwatch.Alarm{}
+	named := func(what string) string { return p.Env.prefix() + "-" + p.Role + "-" + what }
 	for _, a := range []alarm{
 		{id: "Downtime", critical: true, priority: "P1", runbook: "downtime", what: "the health probe fails this region 3 of 3 minutes",
 			metric: probeMetric(p.Role), threshold: 1, periods: config.ProbeAlarmMinutes, below: true, missing: awscloudwatch.TreatMissingData_BREACHING},
@@ -122,7 +131,7 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 			metric: render.MetricDuration(stat("p95")), threshold: 2000, periods: 5},
 		{id: "KrokiCPU", priority: "P3", runbook: "cpu", what: "Kroki CPU over 80 % for 5 minutes",
 			metric: svc.MetricCpuUtilization(stat("Average")), threshold: 80, periods: 5},
-		{id: "KrokiMemory", critical: true, priority: "P2", runbook: "memory", what: "Kroki memory over 90 % for 5 minutes",
+		{id: "KrokiMemory", name: named("kroki-memory"), critical: true, priority: "P2", runbook: "memory", what: "Kroki memory over 90 % for 5 minutes",
 			metric: svc.MetricMemoryUtilization(stat("Average")), threshold: 90, periods: 5},
 		{id: "RenderMemory", critical: true, priority: "P2", runbook: "memory", what: "the render function's memory over 90 % for 5 minutes",
 			metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
@@ -141,11 +150,15 @@ func (o *Ops) alarms(c constructs.Construct, p OpsProps) {
 		{id: "KrokiTasks", critical: true, priority: "P2", runbook: "kroki-tasks", what: fmt.Sprintf("fewer than %d Kroki tasks running for 5 minutes", p.Env.KrokiReplicas),
 			metric: containerInsights(p, "RunningTaskCount", "Minimum"), threshold: float64(p.Env.KrokiReplicas), periods: 5, below: true,
 			missing: awscloudwatch.TreatMissingData_BREACHING},
-		{id: "UnhealthyTargets", priority: "P2", runbook: "unhealthy-targets", what: "a Kroki target unhealthy for 5 minutes",
+		{id: "UnhealthyTargets", name: named("kroki-unhealthy-targets"), priority: "P2", runbook: "unhealthy-targets", what: "a Kroki target unhealthy for 5 minutes",
 			metric: p.Kroki.Service.TargetGroup().Metrics().UnhealthyHostCount(stat("Maximum")), threshold: 0, periods: 5},
 	} {
 		byID[a.id] = o.add(c, a)
 	}
+	// A Kroki deploy rolls back on the circuit breaker (tasks that never
+	// become healthy) and on these alarms.
+	svc.EnableDeploymentAlarms(&[]*string{jsii.String(named("kroki-unhealthy-targets")), jsii.String(named("kroki-memory"))},
+		&awsecs.DeploymentAlarmOptions{Behavior: awsecs.AlarmBehavior_ROLLBACK_ON_ALARM})
 	o.watch(c, "Render", p.API.Render, awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(), byID["LatencyP95"])
 	o.watch(c, "HealthProbe", o.Probe, nil)
 	target := other(p.Role)
