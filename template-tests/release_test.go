@@ -105,3 +105,101 @@ func TestKrokiDeploysRollBack(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployRole: with githubRepository, the primary stack holds GitHub's
+// OIDC provider and a deploy role trusting one repository and one subject
+// (staging: the main branch; production: the production environment),
+// allowed only to assume the CDK bootstrap roles; without it, neither.
+func TestDeployRole(t *testing.T) {
+	for env, subject := range map[string]string{
+		"staging": "repo:acme/uml-images:ref:refs/heads/main",
+		"prod":    "repo:acme/uml-images:environment:production",
+	} {
+		tpl := stack(t, "UmlImages-"+env+"-Primary")
+		providers := tpl.ofType("AWS::IAM::OIDCProvider")
+		if len(providers) != 1 {
+			t.Fatalf("%s: %d OIDC providers", env, len(providers))
+		}
+		for _, p := range providers {
+			if p.Properties["Url"] != "https://token.actions.githubusercontent.com" || js(p.Properties["ClientIdList"]) != `["sts.amazonaws.com"]` {
+				t.Errorf("%s: provider %s", env, js(p.Properties))
+			}
+		}
+		found := false
+		for id, r := range tpl.ofType("AWS::IAM::Role") {
+			doc := asMap(r.Properties["AssumeRolePolicyDocument"])
+			if !strings.Contains(js(doc), "AssumeRoleWithWebIdentity") {
+				continue
+			}
+			found = true
+			if err := narrowTrust(doc, "acme/uml-images"); err != "" {
+				t.Errorf("%s %s: %s", env, id, err)
+			}
+			if got := js(doc); !strings.Contains(got, `"`+subject+`"`) {
+				t.Errorf("%s: trust %s, want the subject %s", env, got, subject)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no deploy role", env)
+		}
+		for id, p := range tpl.ofType("AWS::IAM::Policy") {
+			if !strings.HasPrefix(id, "DeployRole") {
+				continue
+			}
+			for _, st := range asList(asMap(p.Properties["PolicyDocument"])["Statement"]) {
+				s := asMap(st)
+				if s["Action"] != "sts:AssumeRole" || !strings.Contains(js(s["Resource"]), ":role/cdk-hnb659fds-") {
+					t.Errorf("%s: the deploy role may %s on %s", env, js(s["Action"]), js(s["Resource"]))
+				}
+			}
+		}
+	}
+	if n := len(stack(t, "UmlImages-dev-Primary").ofType("AWS::IAM::OIDCProvider")); n != 0 {
+		t.Errorf("dev (no githubRepository): %d OIDC providers", n)
+	}
+}
+
+// narrowTrust says what is wrong with a web-identity trust policy, or ""
+// when each statement requires the audience and an exact subject of repo.
+func narrowTrust(doc map[string]any, repo string) string {
+	for _, st := range asList(doc["Statement"]) {
+		cond := asMap(asMap(st)["Condition"])
+		equals := asMap(cond["StringEquals"])
+		if equals["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
+			return "the audience is not required to be sts.amazonaws.com"
+		}
+		if len(asMap(cond["StringLike"])) > 0 {
+			return "a StringLike condition: a pattern admits other repositories or refs"
+		}
+		sub, ok := equals["token.actions.githubusercontent.com:sub"].(string)
+		if !ok || strings.ContainsAny(sub, "*?") || !strings.HasPrefix(sub, "repo:"+repo+":") {
+			return "the subject is not exactly one of " + repo + "'s"
+		}
+	}
+	return ""
+}
+
+// TestNarrowTrustRefusesWideTrust: the trust check fails trust that admits
+// any repository, any ref, or any audience.
+func TestNarrowTrustRefusesWideTrust(t *testing.T) {
+	policy := func(cond map[string]any) map[string]any {
+		return map[string]any{"Statement": []any{map[string]any{"Condition": cond}}}
+	}
+	aud := "token.actions.githubusercontent.com:aud"
+	sub := "token.actions.githubusercontent.com:sub"
+	for name, cond := range map[string]map[string]any{
+		"any repository": {"StringEquals": map[string]any{aud: "sts.amazonaws.com"}, "StringLike": map[string]any{sub: "repo:*"}},
+		"any ref":        {"StringEquals": map[string]any{aud: "sts.amazonaws.com"}, "StringLike": map[string]any{sub: "repo:acme/uml-images:*"}},
+		"a wildcard":     {"StringEquals": map[string]any{aud: "sts.amazonaws.com", sub: "repo:acme/uml-images:ref:*"}},
+		"another repo":   {"StringEquals": map[string]any{aud: "sts.amazonaws.com", sub: "repo:evil/uml-images:ref:refs/heads/main"}},
+		"no subject":     {"StringEquals": map[string]any{aud: "sts.amazonaws.com"}},
+		"no audience":    {"StringEquals": map[string]any{sub: "repo:acme/uml-images:ref:refs/heads/main"}},
+	} {
+		if narrowTrust(policy(cond), "acme/uml-images") == "" {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := narrowTrust(policy(map[string]any{"StringEquals": map[string]any{aud: "sts.amazonaws.com", sub: "repo:acme/uml-images:environment:production"}}), "acme/uml-images"); err != "" {
+		t.Errorf("the narrow trust refused: %s", err)
+	}
+}

@@ -43,10 +43,11 @@ type Resource struct {
 var deployments = map[string]map[string]string{
 	"dev": {"env": "dev"},
 	"staging": {"env": "staging", "domain": "diagrams-staging.acme.test", "hostedZoneId": "Z0ACMESTAGING",
-		"hostedZoneName": "acme.test", "alarmEmail": "ops-staging@acme.test"},
+		"hostedZoneName": "acme.test", "alarmEmail": "ops-staging@acme.test", "githubRepository": "acme/uml-images"},
 	"prod": {"env": "prod", "domain": "diagrams.acme.test", "hostedZoneId": "Z0ACMEPROD",
 		"hostedZoneName": "acme.test", "alarmEmail": "ops@acme.test",
-		"slackWorkspaceId": "T0ACMETEST", "slackChannelId": "C0ACMETEST", "pagerDutySecretName": "uml-images/pagerduty"},
+		"slackWorkspaceId": "T0ACMETEST", "slackChannelId": "C0ACMETEST", "pagerDutySecretName": "uml-images/pagerduty",
+		"githubRepository": "acme/uml-images"},
 }
 
 var (

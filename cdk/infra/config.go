@@ -44,6 +44,11 @@ type Env struct {
 	SlackWorkspaceID    string
 	SlackChannelID      string
 	PagerDutySecretName string
+	// GitHubRepository (owner/name) makes the deploy role its workflows
+	// assume (none without it); GitHubOIDCProviderARN reuses the account's
+	// GitHub OIDC provider instead of creating one (an account holds one).
+	GitHubRepository      string
+	GitHubOIDCProviderARN string
 	// UIAPIBaseURL is where the editor calls the API; empty: its own origin.
 	UIAPIBaseURL string
 	// Retain keeps data buckets when the stack is deleted.
@@ -88,7 +93,7 @@ var Environments = map[string]Env{
 // ContextKeys are the per-deployment settings, given as CDK context (`-c
 // key=value`, cdk.json or cdk.context.json); each overrides the table.
 var ContextKeys = []string{"env", "account", "primaryRegion", "standbyRegion", "domain", "hostedZoneId", "hostedZoneName", "alarmEmail",
-	"slackWorkspaceId", "slackChannelId", "pagerDutySecretName"}
+	"slackWorkspaceId", "slackChannelId", "pagerDutySecretName", "githubRepository", "githubOidcProviderArn"}
 
 // Configure returns the environments to synthesize: the one named by the
 // context key env with every other key applied, or, without env, every
@@ -116,6 +121,7 @@ func Configure(context func(key string) string) ([]Env, error) {
 		"account": &e.Account, "primaryRegion": &e.PrimaryRegion, "standbyRegion": &e.StandbyRegion, "domain": &e.Domain,
 		"hostedZoneId": &e.HostedZoneID, "hostedZoneName": &e.HostedZoneName, "alarmEmail": &e.AlarmEmail,
 		"slackWorkspaceId": &e.SlackWorkspaceID, "slackChannelId": &e.SlackChannelID, "pagerDutySecretName": &e.PagerDutySecretName,
+		"githubRepository": &e.GitHubRepository, "githubOidcProviderArn": &e.GitHubOIDCProviderARN,
 	} {
 		if v := strings.TrimSpace(context(key)); v != "" {
 			*field = v
@@ -143,6 +149,9 @@ func (e Env) Validate() error {
 	}
 	if e.PrimaryRegion == "" || e.StandbyRegion == "" || e.PrimaryRegion == e.StandbyRegion {
 		errs = append(errs, fmt.Errorf("%s: primaryRegion %q and standbyRegion %q must be two different regions", e.Name, e.PrimaryRegion, e.StandbyRegion))
+	}
+	if e.GitHubRepository != "" && !githubRepository.MatchString(e.GitHubRepository) {
+		errs = append(errs, fmt.Errorf("%s: githubRepository %q is not owner/name", e.Name, e.GitHubRepository))
 	}
 	if (e.SlackWorkspaceID == "") != (e.SlackChannelID == "") {
 		errs = append(errs, fmt.Errorf("%s: slackWorkspaceId and slackChannelId go together", e.Name))

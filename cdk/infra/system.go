@@ -124,6 +124,9 @@ func NewSystem(app constructs.Construct, e Env, paths Paths) *System {
 	NewBackup(s.Standby, "Backup", BackupProps{Env: e, BuildDir: paths.BuildDir, Role: standbyRole, Data: standby.Data, Backups: backups, Ops: standbyOps})
 	NewFailover(s.Standby, "Failover", FailoverProps{Env: e, BuildDir: paths.BuildDir, Ops: standbyOps, ProbeTargets: standbyProbes,
 		OriginSecret: secret.Reference(s.Standby), State: standby.Data.Cache, Switch: sw})
+	if e.GitHubRepository != "" {
+		NewDeployRole(s.Primary, "Deploy", e)
+	}
 	s.Monitor = newStack("Monitor", "the global view: CloudFront and web ACL alarms, the dashboard of both regions (us-east-1)", "us-east-1")
 	s.Monitor.AddStackDependency(s.Primary, jsii.String("it watches the primary's distribution"))
 	NewMonitor(s.Monitor, "Monitor", e, s.Distribution)
