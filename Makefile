@@ -12,6 +12,7 @@ export GOFLAGS := -buildvcs=false
 VERSITYGW_VERSION   := v1.8.0
 STATICCHECK_VERSION := v0.8.2
 RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
+ACTIONLINT_VERSION  := v1.7.12
 
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 
@@ -33,7 +34,7 @@ FUZZTIME ?= 15s
 all: build test
 
 ## tools: install the pinned helper binaries into ./bin (the CDK CLI comes with the targets that use it)
-tools: $(BIN)/versitygw $(BIN)/staticcheck $(BIN)/aws-lambda-rie
+tools: $(BIN)/versitygw $(BIN)/staticcheck $(BIN)/aws-lambda-rie $(BIN)/actionlint
 
 ## cdk-cli: the CDK CLI and Node 22 from npm (cdk/_cli/package-lock.json)
 cdk-cli: $(CDK)
@@ -46,6 +47,9 @@ $(CDK): cdk/_cli/package.json cdk/_cli/package-lock.json
 # environment unless ENV is given); CDK_CONTEXT passes a deployment's
 # settings, e.g. CDK_CONTEXT='-c domain=diagrams.acme.test -c hostedZoneId=Z0… -c hostedZoneName=acme.test'.
 CDK_CONTEXT ?=
+# APPROVAL is cdk deploy's --require-approval: broadening asks before new
+# permissions; the deploy workflow, which cannot answer, gives never.
+APPROVAL ?= broadening
 SYNTH_ENV := $(if $(filter command line environment environment override,$(origin ENV)),-c env=$(ENV))
 
 ## synth: build every bootstrap, then synthesize the stacks into cdk.out/ (offline, no credentials; ENV=… for one environment)
@@ -59,11 +63,14 @@ diff: build web cdk-cli
 
 ## deploy: build Kroki's images and deploy ENV's stacks (edge, standby, primary); needs Docker and credentials
 deploy: build web cdk-cli
-	$(CDK) deploy --all --no-notices -c env=$(ENV) $(CDK_CONTEXT) --require-approval broadening
+	$(CDK) deploy --all --no-notices -c env=$(ENV) $(CDK_CONTEXT) --require-approval $(APPROVAL)
 
 ## bootstrap: prepare the account's regions ENV's stacks use (its two and us-east-1) for cdk deploy
 bootstrap: build web cdk-cli
 	$(CDK) bootstrap --no-notices -c env=$(ENV) $(CDK_CONTEXT)
+
+$(BIN)/actionlint:
+	GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 
 $(BIN)/versitygw:
 	GOBIN=$(BIN) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
@@ -137,12 +144,13 @@ test: tools cdk-cli engines web browser lint
 	$(GO) test -count=1 ./...
 
 ## lint: gofmt, go vet, staticcheck, and a tidy go.mod
-lint: $(BIN)/staticcheck
+lint: $(BIN)/staticcheck $(BIN)/actionlint
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	staticcheck ./...
 	$(GO) mod tidy -diff
+	actionlint .github/workflows/*.yml
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
