@@ -17,14 +17,7 @@ import (
 func TestEditorStatesAndTools(t *testing.T) {
 	ui, out, _ := startStack(t)
 	b := startBrowser(t)
-	eval := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(b, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
+	eval := evaluator(t, b)
 	wait := func(what, js string) {
 		t.Helper()
 		if err := chromedp.Do(b, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {

@@ -78,6 +78,19 @@ func startBrowser(t *testing.T) context.Context {
 	return bctx
 }
 
+// evaluator returns a function evaluating JavaScript in the browser b,
+// failing the test when it cannot.
+func evaluator(t *testing.T, b context.Context) func(js string) string {
+	return func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(b, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+}
+
 // TestEditorInTheBrowser drives the editor of `make dev`'s stack in
 // headless Chromium: type, switch type, break and fix the source, reload,
 // share, download; no console errors under the CDN's CSP; screenshots in
@@ -115,14 +128,7 @@ func TestEditorInTheBrowser(t *testing.T) {
 			t.Fatalf("%s: %v\n%s", name, err, read(out))
 		}
 	}
-	eval := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
+	eval := evaluator(t, bctx)
 	previewLoaded := `(() => { const i = document.querySelector('[data-testid=preview]'); return i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:') && document.querySelector('[data-testid=error]').hidden })()`
 	typeSource := func(src string) {
 		t.Helper()

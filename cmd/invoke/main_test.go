@@ -18,22 +18,7 @@ import (
 // EVENT=events/render-get-svg.json` with no stack running: it starts the
 // store and the renderer itself and prints a 200 with an SVG.
 func TestInvokeRenderEvent(t *testing.T) {
-	bootstrap := filepath.Join(t.TempDir(), "render", "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "../../functions/render")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	var free [2]string
-	for i := range free {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		free[i] = l.Addr().String()
-		l.Close()
-	}
-	out, err := run(bootstrap, "../../events/render-get-svg.json", devstack.Addrs{S3: free[0], Kroki: free[1]}, "", t.TempDir())
+	out, err := run(bootstrap(t, "render"), "../../events/render-get-svg.json", freeAddrs(t), "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,25 +39,39 @@ func TestInvokeBackupAndFailover(t *testing.T) {
 		{"failover", "failover-status.json", `"outcome":"stayed"`},
 	} {
 		t.Run(c.fn, func(t *testing.T) {
-			bootstrap := filepath.Join(t.TempDir(), c.fn, "bootstrap")
-			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "../../functions/"+c.fn)
-			build.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("build: %v\n%s", err, out)
-			}
-			var free [2]string
-			for i := range free {
-				l, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				free[i] = l.Addr().String()
-				l.Close()
-			}
-			out, err := run(bootstrap, "../../events/"+c.event, devstack.Addrs{S3: free[0], Kroki: free[1]}, "http://"+free[1], t.TempDir())
+			addrs := freeAddrs(t)
+			out, err := run(bootstrap(t, c.fn), "../../events/"+c.event, addrs, "http://"+addrs.Kroki, t.TempDir())
 			if err != nil || !strings.Contains(string(out), c.want) {
 				t.Errorf("%s: %v\n%s", c.fn, err, out)
 			}
 		})
 	}
+}
+
+// bootstrap builds fn's Lambda bootstrap for this machine.
+func bootstrap(t *testing.T, fn string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), fn, "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "../../functions/"+fn)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if got, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", fn, err, got)
+	}
+	return out
+}
+
+// freeAddrs are loopback addresses nothing listens on, for the store and
+// the renderer.
+func freeAddrs(t *testing.T) devstack.Addrs {
+	t.Helper()
+	var free [2]string
+	for i := range free {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		free[i] = l.Addr().String()
+		l.Close()
+	}
+	return devstack.Addrs{S3: free[0], Kroki: free[1]}
 }
