@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
 )
 
@@ -113,22 +112,15 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		hdr.Set("Cache-Control", "public, max-age=60")
 	}
-	var body []byte
 	switch errorFormat(r.Header.Get("Accept")) {
 	case "json":
-		body, _ = json.Marshal(map[string]any{"error": map[string]any{"code": f.status, "message": f.message}})
-		hdr.Set("Content-Type", "application/json")
+		body, _ := json.Marshal(map[string]any{"error": map[string]any{"code": f.status, "message": f.message}})
+		writeBody(w, f.status, "application/json", body)
 	case "svg":
-		body = errorSVG(f.status, f.message)
-		hdr.Set("Content-Type", "image/svg+xml")
-		hdr.Set("Content-Security-Policy", config.SVGContentSecurityPolicy)
+		writeBody(w, f.status, "image/svg+xml", errorSVG(f.status, f.message))
 	default:
-		body = []byte(fmt.Sprintf("Error %d: %s\n", f.status, f.message))
-		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+		writeBody(w, f.status, "text/plain; charset=utf-8", []byte(fmt.Sprintf("Error %d: %s\n", f.status, f.message)))
 	}
-	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(f.status)
-	w.Write(body)
 }
 
 // headerSafe makes a message fit one header line: printable ASCII, at most

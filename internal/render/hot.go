@@ -76,16 +76,28 @@ func notModified(w http.ResponseWriter, etag string) {
 // newRendered is a render as a response: its headers made once, so a hit
 // from the hot tier only copies them.
 func newRendered(req diagram.Request, body []byte, contentType, etag string, stored bool) memoryItem {
-	it := memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, typ: req.Type.Name, format: string(req.Format), header: fields{
-		{"Content-Type", []string{contentType}},
-		{"Content-Length", []string{strconv.Itoa(len(body))}},
-		{"Etag", []string{etag}},
-		{"Cache-Control", []string{cacheForever}},
-	}}
+	return memoryItem{body: body, contentType: contentType, etag: etag, stored: stored, typ: req.Type.Name, format: string(req.Format),
+		header: append(bodyFields(contentType, len(body)), fields{{"Etag", []string{etag}}, {"Cache-Control", []string{cacheForever}}}...)}
+}
+
+// bodyFields are a response body's own headers: its type and length and,
+// for an SVG, the sandboxing CSP.
+func bodyFields(contentType string, size int) fields {
+	fs := fields{{"Content-Type", []string{contentType}}, {"Content-Length", []string{strconv.Itoa(size)}}}
 	if strings.HasPrefix(contentType, "image/svg+xml") {
-		it.header = append(it.header, fields{{"Content-Security-Policy", []string{config.SVGContentSecurityPolicy}}}...)
+		fs = append(fs, fields{{"Content-Security-Policy", []string{config.SVGContentSecurityPolicy}}}...)
 	}
-	return it
+	return fs
+}
+
+// writeBody answers status with body.
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
+	hdr := w.Header()
+	for _, f := range bodyFields(contentType, len(body)) {
+		hdr[f.key] = f.values
+	}
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 // X-Cache's values.

@@ -3,8 +3,6 @@ package render
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/umlimages/umlimages/internal/config"
 	"github.com/umlimages/umlimages/internal/diagram"
@@ -122,17 +120,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req diagram.Requ
 		h.hot.putItem(it)
 	}
 	return nil
-}
-
-func writeBody(w http.ResponseWriter, contentType string, body []byte) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", contentType)
-	if strings.HasPrefix(contentType, "image/svg+xml") {
-		hdr.Set("Content-Security-Policy", config.SVGContentSecurityPolicy)
-	}
-	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(body)
 }
 
 // baseURL is the public address links and redirects are made from: the

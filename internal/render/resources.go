@@ -21,7 +21,7 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", cacheForever)
-	writeBody(w, ct, body)
+	writeBody(w, http.StatusOK, ct, body)
 	return nil
 }
 
