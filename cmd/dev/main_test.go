@@ -37,16 +37,11 @@ func read(f *os.File) string {
 
 func freeAddrs(t *testing.T) devstack.Addrs {
 	t.Helper()
-	var addrs [4]string
-	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs[i] = l.Addr().String()
-		l.Close()
+	a, err := devstack.FreeAddrs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return devstack.Addrs{S3: addrs[0], Kroki: addrs[1], API: addrs[2], UI: addrs[3]}
+	return a
 }
 
 // TestDevStack runs what `make dev` runs, on free ports: real engines, the

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,18 +59,11 @@ func bootstrap(t *testing.T, fn string) string {
 	return out
 }
 
-// freeAddrs are loopback addresses nothing listens on, for the store and
-// the renderer.
 func freeAddrs(t *testing.T) devstack.Addrs {
 	t.Helper()
-	var free [2]string
-	for i := range free {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		free[i] = l.Addr().String()
-		l.Close()
+	a, err := devstack.FreeAddrs()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return devstack.Addrs{S3: free[0], Kroki: free[1]}
+	return a
 }

@@ -38,6 +38,21 @@ type Addrs struct {
 // (UI 9002, API 9001, Kroki 8000).
 var Default = Addrs{S3: "127.0.0.1:9000", Kroki: "127.0.0.1:8000", API: "127.0.0.1:9001", UI: "127.0.0.1:9002"}
 
+// FreeAddrs are loopback addresses nothing listens on, for a stack of
+// its own (tests run beside each other and beside `make dev`).
+func FreeAddrs() (Addrs, error) {
+	var free [4]string
+	for i := range free {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return Addrs{}, err
+		}
+		free[i] = l.Addr().String()
+		l.Close()
+	}
+	return Addrs{S3: free[0], Kroki: free[1], API: free[2], UI: free[3]}, nil
+}
+
 // ParsePorts is Default with the ports DEV_PORTS names moved, e.g.
 // "api=9101,ui=9102" (parts: s3, kroki, api, ui); every address stays on
 // 127.0.0.1.
