@@ -85,6 +85,15 @@ type Option struct {
 	Description string   `json:"description"`
 }
 
+// Capability is what one renderer draws of a type: the formats and the
+// options it honours. The local renderer publishes its capabilities; a
+// full Kroki draws the whole table.
+type Capability struct {
+	Name    string   `json:"name"`
+	Formats []Format `json:"formats"`
+	Options []string `json:"options"`
+}
+
 // Flag is the one value of an option that is on by being present.
 var Flag = []string{""}
 

@@ -66,6 +66,9 @@ func NewD2(box *sandbox.Sandbox, self string, concurrency int, timeout time.Dura
 // Formats: D2 renders SVG (as Kroki serves it).
 func (d *D2) Formats() []diagram.Format { return []diagram.Format{diagram.SVG} }
 
+// Options are Kroki's D2 options.
+func (d *D2) Options() []string { return []string{"theme", "layout", "sketch"} }
+
 // Version names the library.
 func (d *D2) Version() string { return "d2 v0.7.2" }
 

@@ -194,7 +194,7 @@ func TestPipeSource(t *testing.T) {
 		{"@startmindmap\n* a", "@startmindmap\n* a\n@endmindmap\n", 0},
 	}
 	for _, c := range cases {
-		got, offset := engine.PipeSource([]byte(c.in), "uml")
+		got, offset := engine.PipeSource([]byte(c.in), "uml", "")
 		if string(got) != c.want || offset != c.offset {
 			t.Errorf("pipeSource(%q) = %q, %d; want %q, %d", c.in, got, offset, c.want, c.offset)
 		}

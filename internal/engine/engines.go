@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +44,10 @@ type Config struct {
 	// Unsandboxed runs engines without the OS sandbox: only for machines
 	// that cannot build one, on explicit request (LOCAL_ENGINES_UNSANDBOXED=1).
 	Unsandboxed bool
+	// Scripts is the local renderer's npm-installed scripts folder
+	// (internal/engine/_js, after `npm ci`): the Node engines and the pages
+	// of the browser engines. Without it those engines are missing.
+	Scripts string
 	// PlantUMLPool is how many warm JVMs may serve each PlantUML output
 	// mode (graphics, txt, utxt); default 2.
 	PlantUMLPool int
@@ -57,7 +63,9 @@ type Local struct {
 	Missing []string
 	// Sandboxed is false only in explicit unsandboxed mode.
 	Sandboxed bool
-	closers   []io.Closer
+	// Browser is the Chromium the browser engines share (nil without them).
+	Browser *Browser
+	closers []io.Closer
 }
 
 // NewLocal finds the engines installed here and sets each up in the
@@ -95,7 +103,98 @@ func NewLocal(cfg Config) *Local {
 	} else {
 		l.Missing = append(l.Missing, "d2: no renderer binary to run it in")
 	}
+	l.addBlockdiag(box, cfg)
+	l.addNode(box, cfg)
+	l.addBrowser(box, cfg)
 	return l
+}
+
+// addBlockdiag sets up the blockdiag family from Debian's packages.
+func (l *Local) addBlockdiag(box *sandbox.Sandbox, cfg Config) {
+	if _, err := os.Stat(BlockdiagFont); err != nil {
+		l.Missing = append(l.Missing, "blockdiag family: install the fonts-dejavu-core package")
+		return
+	}
+	runner, limits := NewBlockdiagRunner(box, 2, cfg.Timeout)
+	for _, typ := range slices.Sorted(maps.Keys(BlockdiagPrograms)) {
+		program, err := exec.LookPath(BlockdiagPrograms[typ])
+		if err != nil || !strings.HasPrefix(program, "/usr/") {
+			l.Missing = append(l.Missing, fmt.Sprintf("%s: install the python3-%s package (%s)", typ, blockdiagPackage(typ), BlockdiagPrograms[typ]))
+			continue
+		}
+		l.Engines[typ] = NewBlockdiag(program, runner, limits)
+	}
+}
+
+// blockdiagPackage is the Debian package of a blockdiag-family type:
+// nwdiag's package carries packetdiag and rackdiag.
+func blockdiagPackage(typ string) string {
+	if typ == "packetdiag" || typ == "rackdiag" {
+		return "nwdiag"
+	}
+	return typ
+}
+
+// addNode sets up the Node engines from the scripts folder.
+func (l *Local) addNode(box *sandbox.Sandbox, cfg Config) {
+	types := slices.Sorted(maps.Keys(NodeTypes))
+	if _, err := os.Stat(nodeBinary); err != nil {
+		l.Missing = append(l.Missing, strings.Join(types, ", ")+": install Node.js (the nodejs package, "+nodeBinary+")")
+		return
+	}
+	if cfg.Scripts == "" {
+		l.Missing = append(l.Missing, strings.Join(types, ", ")+": no scripts folder (internal/engine/_js)")
+		return
+	}
+	runner, script, limits := NewNodeRunner(box, cfg.Scripts, 2, cfg.Timeout)
+	for _, typ := range types {
+		version, err := packageVersion(cfg.Scripts, nodePackages[typ])
+		if err != nil {
+			l.Missing = append(l.Missing, typ+": "+err.Error())
+			continue
+		}
+		l.Engines[typ] = NewNode(typ, script, runner, limits, version)
+	}
+}
+
+// Chromium is where Debian's chromium package keeps the browser itself
+// (/usr/bin/chromium is a shell script around it).
+const Chromium = "/usr/lib/chromium/chromium"
+
+// browserTypes are the types drawn by a page in the shared browser: the
+// npm package that draws it, its formats and its options' values.
+var browserTypes = map[string]struct {
+	pkg     string
+	formats []diagram.Format
+	values  map[string][]string
+}{
+	"mermaid": {"mermaid", []diagram.Format{diagram.SVG, diagram.PNG}, map[string][]string{"theme": {"default", "base", "dark", "forest", "neutral"}}},
+	"bpmn":    {"bpmn-js", []diagram.Format{diagram.SVG}, nil},
+}
+
+// addBrowser sets up the engines that render in the shared Chromium.
+func (l *Local) addBrowser(box *sandbox.Sandbox, cfg Config) {
+	types := slices.Sorted(maps.Keys(browserTypes))
+	if _, err := os.Stat(Chromium); err != nil {
+		l.Missing = append(l.Missing, strings.Join(types, ", ")+": install the chromium package")
+		return
+	}
+	if cfg.Scripts == "" {
+		l.Missing = append(l.Missing, strings.Join(types, ", ")+": no scripts folder (internal/engine/_js)")
+		return
+	}
+	b := NewBrowser(box, BrowserOptions{Chromium: Chromium, Scripts: cfg.Scripts, Concurrency: 2, Timeout: cfg.Timeout, Log: cfg.Log})
+	l.closers = append(l.closers, b)
+	l.Browser = b
+	for _, typ := range types {
+		bt := browserTypes[typ]
+		version, err := packageVersion(cfg.Scripts, bt.pkg)
+		if err != nil {
+			l.Missing = append(l.Missing, typ+": "+err.Error())
+			continue
+		}
+		l.Engines[typ] = NewBrowserEngine(b, typ, bt.formats, bt.values, version)
+	}
 }
 
 // Close stops the engines' long-lived processes.
@@ -134,6 +233,9 @@ func NewGraphviz(box *sandbox.Sandbox, dot string, concurrency int, timeout time
 func (g *Graphviz) Formats() []diagram.Format {
 	return []diagram.Format{diagram.SVG, diagram.PNG, diagram.JPEG, diagram.PDF}
 }
+
+// Options: dot's options are in its source (graph attributes).
+func (g *Graphviz) Options() []string { return nil }
 
 // PeakRSS is the largest peak resident set of any dot run.
 func (g *Graphviz) PeakRSS() int64 { return g.runner.PeakRSS() }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -84,8 +85,11 @@ func (p *PlantUML) Render(ctx context.Context, f diagram.Format, src []byte, _ d
 	if p.opts.Filter {
 		src = Sanitize(src)
 	}
-	return p.render(ctx, f, src, "uml")
+	return p.render(ctx, f, src, "uml", "")
 }
+
+// Options: PlantUML's diagram options are in its source (skinparam, !theme).
+func (p *PlantUML) Options() []string { return nil }
 
 // Ditaa is the ditaa engine PlantUML embeds (@startditaa), in the same JVMs.
 func (p *PlantUML) Ditaa() Engine { return ditaa{p} }
@@ -94,8 +98,29 @@ type ditaa struct{ p *PlantUML }
 
 func (d ditaa) Formats() []diagram.Format { return []diagram.Format{diagram.SVG, diagram.PNG} }
 func (d ditaa) Version() string           { return "ditaa (" + d.p.Version() + ")" }
-func (d ditaa) Render(ctx context.Context, f diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
-	return d.p.render(ctx, f, src, "ditaa")
+
+// Options are those of Kroki's ditaa options that PlantUML's ditaa honours
+// (as flags of its @startditaa line); its 1.2020 build has no anti-alias or
+// round-corner switches.
+func (d ditaa) Options() []string { return []string{"no-separation", "no-shadows", "scale"} }
+
+func (d ditaa) Render(ctx context.Context, f diagram.Format, src []byte, opts diagram.Options) ([]byte, error) {
+	var flags strings.Builder
+	for _, name := range d.Options() {
+		v, ok := opts[name]
+		switch {
+		case !ok:
+		case name == "scale":
+			scale, err := strconv.ParseFloat(v, 64)
+			if err != nil || scale < 0.1 || scale > 10 {
+				return nil, diagram.Errorf(diagram.ErrBadOptions, "Option scale: %q is not a number from 0.1 to 10.", v)
+			}
+			fmt.Fprintf(&flags, " scale=%g", scale)
+		default:
+			flags.WriteString(" --" + name)
+		}
+	}
+	return d.p.render(ctx, f, src, "ditaa", flags.String())
 }
 
 // Close stops every JVM.
@@ -106,7 +131,7 @@ func (p *PlantUML) Close() error {
 	return nil
 }
 
-func (p *PlantUML) render(ctx context.Context, f diagram.Format, src []byte, kind string) ([]byte, error) {
+func (p *PlantUML) render(ctx context.Context, f diagram.Format, src []byte, kind, flags string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	mode := string(f)
@@ -118,7 +143,7 @@ func (p *PlantUML) render(ctx context.Context, f diagram.Format, src []byte, kin
 	if err != nil {
 		return nil, err
 	}
-	framed, offset := pipeSource(src, kind)
+	framed, offset := pipeSource(src, kind, flags)
 	out, stderr, err := j.render(ctx, f, framed)
 	healthy := err == nil && sandbox.TreeRSS(j.cmd.Process.Pid) < p.opts.MaxRSS
 	p.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))

@@ -18,7 +18,8 @@ import (
 // @start line (or all of it, wrapped in @start<kind>/@end<kind>) to the
 // first @end line, with format switches defused. It returns the framed
 // source and the offset from PlantUML's line numbers to the source's.
-func pipeSource(src []byte, kind string) ([]byte, int) {
+// flags go at the end of the @start line (ditaa's options).
+func pipeSource(src []byte, kind, flags string) ([]byte, int) {
 	text := strings.ReplaceAll(string(src), "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	lines := strings.Split(text, "\n")
@@ -37,7 +38,7 @@ func pipeSource(src []byte, kind string) ([]byte, int) {
 	head := strings.TrimLeft(lines[start], " \t\f\v")
 	word := startWord([]byte(head))
 	var b strings.Builder
-	b.WriteString(head + "\n")
+	b.WriteString(head + flags + "\n")
 	ended := false
 	for _, l := range lines[start+1:] {
 		if t := strings.TrimLeft(l, " \t\f\v"); strings.HasPrefix(t, "@end") {

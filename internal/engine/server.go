@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ type Engine interface {
 	Formats() []diagram.Format
 	// Render draws source; a *diagram.SyntaxError when the source is wrong.
 	Render(ctx context.Context, f diagram.Format, source []byte, opts diagram.Options) ([]byte, error)
+	// Options are the diagram options the engine honours; a request with
+	// any other is a 400 naming it.
+	Options() []string
 	// Version names the engine and its version, for /health.
 	Version() string
 }
@@ -49,6 +53,7 @@ func NewServer(engines map[string]Engine, log *slog.Logger) *Server {
 	}
 	s := &Server{engines: engines, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /health", s.health)
+	s.mux.HandleFunc("GET "+CapabilitiesPath, s.capabilities)
 	s.mux.HandleFunc("GET /{type}/{format}/{encoded}", s.renderGET)
 	s.mux.HandleFunc("POST /{type}/{format}", s.renderPOST)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +81,22 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/health+json")
 	json.NewEncoder(w).Encode(map[string]any{"status": "pass", "version": versions})
+}
+
+// CapabilitiesPath is where the renderer says what it draws: each type's
+// formats and options, as []diagram.Capability. Kroki has no such path.
+const CapabilitiesPath = "/capabilities"
+
+func (s *Server) capabilities(w http.ResponseWriter, r *http.Request) {
+	out := struct {
+		Types []diagram.Capability `json:"types"`
+	}{Types: []diagram.Capability{}}
+	for _, name := range s.Types() {
+		e := s.engines[name]
+		out.Types = append(out.Types, diagram.Capability{Name: name, Formats: e.Formats(), Options: e.Options()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 func (s *Server) renderGET(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +144,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, t diagram.Type, 
 			t.Name, strings.Join(s.Types(), ", "), t.Name))
 		return
 	}
-	if !contains(e.Formats(), f) {
+	if !slices.Contains(e.Formats(), f) {
 		s.fail(w, r, http.StatusBadRequest, fmt.Sprintf(
 			"The local %s engine renders %s, not %s. Set KROKI_URL to a full Kroki server for %s output.",
 			t.Name, diagram.OneOf(e.Formats()), f, f))
@@ -138,6 +159,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, t diagram.Type, 
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, err.Error())
 		return
+	}
+	for name := range opts {
+		if !slices.Contains(e.Options(), name) {
+			takes := "none"
+			if len(e.Options()) > 0 {
+				takes = strings.Join(e.Options(), ", ")
+			}
+			s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("Option %s is not one the local %s engine honours (it takes: %s).", name, t.Name, takes))
+			return
+		}
 	}
 	start := time.Now()
 	out, err := e.Render(r.Context(), f, src, opts)
@@ -193,13 +224,4 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "Error %d: %s", status, msg)
-}
-
-func contains(fs []diagram.Format, f diagram.Format) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
