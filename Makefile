@@ -29,7 +29,7 @@ LDFLAGS := -s -w
 FUZZTIME ?= 15s
 
 
-.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines web browser cdk-cli synth diff deploy bootstrap dev drill invoke backup gobench clean
+.PHONY: all build build-local test lint fmt tidy fuzz bench tools engines engine-packages web browser cdk-cli synth diff deploy bootstrap dev drill invoke backup gobench clean
 
 all: build test
 
@@ -81,14 +81,21 @@ $(BIN)/staticcheck:
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-## engines: install the local renderer's engines and its sandbox (bubblewrap) on Debian/Ubuntu, or say what to install
-engines:
+## engines: install the local renderer's engines and its sandbox (bubblewrap): Debian's packages, then the npm-locked Node engines
+engines: engine-packages $(JS_ENGINES)
+
+# Debian's packages the local engines need, as command or file -> package.
+ENGINE_PACKAGES := dot:graphviz /usr/share/plantuml/plantuml.jar:plantuml java:default-jre-headless \
+	bwrap:bubblewrap prlimit:util-linux node:nodejs /usr/lib/chromium/chromium:chromium \
+	blockdiag3:python3-blockdiag seqdiag3:python3-seqdiag actdiag3:python3-actdiag nwdiag3:python3-nwdiag \
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+
+engine-packages:
 	@need=""; \
-	command -v dot >/dev/null || need="$$need graphviz"; \
-	[ -f /usr/share/plantuml/plantuml.jar ] || need="$$need plantuml"; \
-	command -v java >/dev/null || need="$$need default-jre-headless"; \
-	command -v bwrap >/dev/null || need="$$need bubblewrap"; \
-	command -v prlimit >/dev/null || need="$$need util-linux"; \
+	for pair in $(ENGINE_PACKAGES); do \
+		what=$${pair%%:*}; pkg=$${pair#*:}; \
+		case $$what in /*) [ -e $$what ] ;; *) command -v $$what >/dev/null ;; esac || need="$$need $$pkg"; \
+	done; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if command -v apt-get >/dev/null; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
@@ -97,6 +104,13 @@ engines:
 	else \
 		echo "Install these packages (or their equivalents) for the local renderer:$$need"; exit 1; \
 	fi
+
+# The Node engines and the browser engines' libraries, locked in internal/engine/_js.
+JS_ENGINES := internal/engine/_js/node_modules/.package-lock.json
+
+$(JS_ENGINES): internal/engine/_js/package.json internal/engine/_js/package-lock.json | engine-packages
+	cd internal/engine/_js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(JS_ENGINES)
 
 ## web: build the editor (web/src -> web/dist) with packages from npm (web/package-lock.json)
 web: web/dist/index.html

@@ -80,7 +80,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	local := engine.NewLocal(engine.Config{Timeout: 60 * time.Second, Self: self})
+	local := engine.NewLocal(engine.Config{Timeout: 60 * time.Second, Self: self, Scripts: devstack.Scripts(root)})
 	defer local.Close()
 	if len(local.Missing) > 0 {
 		return fmt.Errorf("engines missing (make engines): %v", local.Missing)

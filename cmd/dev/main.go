@@ -74,7 +74,7 @@ func run(ctx context.Context, out io.Writer, addrs devstack.Addrs, krokiURL, dat
 		if err != nil {
 			return err
 		}
-		types, err := g.StartRenderer(ctx, renderer, addrs.Kroki)
+		types, err := g.StartRenderer(ctx, renderer, devstack.Scripts(root), addrs.Kroki)
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ type scripted struct{}
 
 func (scripted) Formats() []diagram.Format { return []diagram.Format{diagram.SVG} }
 func (scripted) Version() string           { return "scripted" }
+func (scripted) Options() []string         { return nil }
 func (scripted) Render(context.Context, diagram.Format, []byte, diagram.Options) ([]byte, error) {
 	return []byte(hostileSVG), nil
 }

@@ -75,7 +75,7 @@ func run(bootstrap, eventFile string, addrs devstack.Addrs, krokiURL, dataDir st
 			if err != nil {
 				return nil, err
 			}
-			if _, err := g.StartRenderer(ctx, renderer, addrs.Kroki); err != nil {
+			if _, err := g.StartRenderer(ctx, renderer, devstack.Scripts(root), addrs.Kroki); err != nil {
 				return nil, err
 			}
 		}

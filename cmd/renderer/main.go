@@ -3,7 +3,7 @@
 // OS sandbox (package sandbox). `make dev` runs it on 127.0.0.1:8000 and
 // restarts it when it dies.
 //
-//	renderer [--listen 127.0.0.1:8000] [--timeout 20s]
+//	renderer [--listen 127.0.0.1:8000] [--timeout 20s] [--scripts internal/engine/_js]
 //
 // LOCAL_ENGINES_UNSANDBOXED=1 runs engines without the sandbox where it
 // cannot be built; it is logged at every start.
@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ func run(args []string, unsandboxed bool) error {
 	listen := fs.String("listen", "127.0.0.1:8000", "address to serve Kroki's API on")
 	timeout := fs.Duration("timeout", 20*time.Second, "longest one render may take")
 	pool := fs.Int("plantuml-jvms", 2, "warm PlantUML JVMs per output mode")
+	scripts := fs.String("scripts", "internal/engine/_js", "the Node and browser engines' folder, after npm ci (make engines)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +52,10 @@ func run(args []string, unsandboxed bool) error {
 	if err != nil {
 		return err
 	}
-	local := engine.NewLocal(engine.Config{Timeout: *timeout, Self: self, Unsandboxed: unsandboxed, PlantUMLPool: *pool, Log: log})
+	if *scripts, err = filepath.Abs(*scripts); err != nil {
+		return err
+	}
+	local := engine.NewLocal(engine.Config{Timeout: *timeout, Self: self, Unsandboxed: unsandboxed, PlantUMLPool: *pool, Scripts: *scripts, Log: log})
 	defer local.Close()
 	if !local.Sandboxed && unsandboxed {
 		log.Warn("engines run WITHOUT the OS sandbox (LOCAL_ENGINES_UNSANDBOXED=1): a diagram can read this machine's files and reach its network")

@@ -85,9 +85,13 @@ type Option struct {
 	Description string   `json:"description"`
 }
 
+// CapabilitiesPath is where the local renderer publishes what it draws,
+// as {"types": []Capability}. Kroki has no such path: a Kroki server draws
+// the whole table.
+const CapabilitiesPath = "/capabilities"
+
 // Capability is what one renderer draws of a type: the formats and the
-// options it honours. The local renderer publishes its capabilities; a
-// full Kroki draws the whole table.
+// options it honours.
 type Capability struct {
 	Name    string   `json:"name"`
 	Formats []Format `json:"formats"`

@@ -173,11 +173,11 @@ func TestSyntaxErrorsCarryTheEngineMessage(t *testing.T) {
 			}
 		})
 	}
-	resp, body := get(t, stack.Renderer.URL+"/mermaid/svg/"+diagram.Encode([]byte("graph TD; a-->b")))
+	resp, body := get(t, stack.Renderer.URL+"/structurizr/svg/"+diagram.Encode([]byte("workspace {}")))
 	if resp.StatusCode != 400 || !strings.Contains(string(body), "KROKI_URL") {
 		t.Errorf("a type without a local engine: %d %s", resp.StatusCode, body)
 	}
-	resp, body = get(t, api+"/mermaid/svg/"+diagram.Encode([]byte("graph TD; a-->b")))
+	resp, body = get(t, api+"/structurizr/svg/"+diagram.Encode([]byte("workspace {}")))
 	if resp.StatusCode != 400 || !strings.Contains(string(body), "disabled") {
 		t.Errorf("the API with only local engines enabled: %d %s", resp.StatusCode, body)
 	}

@@ -197,6 +197,17 @@ func (l *Local) addBrowser(box *sandbox.Sandbox, cfg Config) {
 	}
 }
 
+// Types are the types the local renderer draws when every engine is
+// installed (`make engines`), sorted.
+func Types() []string {
+	types := []string{"graphviz", "plantuml", "c4plantuml", "ditaa", "d2"}
+	types = slices.AppendSeq(types, maps.Keys(BlockdiagPrograms))
+	types = slices.AppendSeq(types, maps.Keys(NodeTypes))
+	types = slices.AppendSeq(types, maps.Keys(browserTypes))
+	slices.Sort(types)
+	return types
+}
+
 // Close stops the engines' long-lived processes.
 func (l *Local) Close() error {
 	var errs []error

@@ -53,7 +53,7 @@ func NewServer(engines map[string]Engine, log *slog.Logger) *Server {
 	}
 	s := &Server{engines: engines, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /health", s.health)
-	s.mux.HandleFunc("GET "+CapabilitiesPath, s.capabilities)
+	s.mux.HandleFunc("GET "+diagram.CapabilitiesPath, s.capabilities)
 	s.mux.HandleFunc("GET /{type}/{format}/{encoded}", s.renderGET)
 	s.mux.HandleFunc("POST /{type}/{format}", s.renderPOST)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -83,10 +83,8 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"status": "pass", "version": versions})
 }
 
-// CapabilitiesPath is where the renderer says what it draws: each type's
-// formats and options, as []diagram.Capability. Kroki has no such path.
-const CapabilitiesPath = "/capabilities"
-
+// capabilities says what the renderer draws: each type's formats and the
+// options its engine honours.
 func (s *Server) capabilities(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		Types []diagram.Capability `json:"types"`

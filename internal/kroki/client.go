@@ -8,6 +8,7 @@ package kroki
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,36 @@ func (c *Client) Render(ctx context.Context, req diagram.Request) ([]byte, error
 	}
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, MaxMessageBytes))
 	return nil, statusError(resp.StatusCode, msg)
+}
+
+// Capabilities asks the server what it draws. The local renderer says, per
+// type, its formats and options; a full Kroki has no such endpoint (it
+// answers a 4xx: 404, or 405 as its router matches POST /{type}), which
+// ok=false reports: it draws Kroki's whole table.
+func (c *Client) Capabilities(ctx context.Context) (caps []diagram.Capability, ok bool, err error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, c.baseURL+diagram.CapabilitiesPath, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("kroki: build request: %w", err)
+	}
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		return nil, false, classify(ctx, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, MaxMessageBytes))
+		return nil, false, nil
+	case resp.StatusCode != http.StatusOK:
+		return nil, false, fmt.Errorf("kroki: capabilities answered %d: %w", resp.StatusCode, diagram.ErrUnavailable)
+	}
+	var out struct {
+		Types []diagram.Capability `json:"types"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil {
+		return nil, false, fmt.Errorf("kroki: capabilities: %w", err)
+	}
+	return out.Types, true, nil
 }
 
 // Health asks the server's /health endpoint whether it is up.

@@ -107,6 +107,7 @@ type slow struct{}
 
 func (slow) Formats() []diagram.Format { return []diagram.Format{diagram.SVG} }
 func (slow) Version() string           { return "slow" }
+func (slow) Options() []string         { return nil }
 func (slow) Render(ctx context.Context, _ diagram.Format, _ []byte, _ diagram.Options) ([]byte, error) {
 	select {
 	case <-time.After(30 * time.Second):

@@ -26,6 +26,7 @@ type Handler struct {
 	emf     *obs.EMF
 	now     func() time.Time
 	hot     *memory
+	caps    *drawable
 }
 
 // New builds the render API from its configuration, over an S3 client
@@ -35,14 +36,15 @@ func New(cfg config.Render, s3c *s3.Client, hc *http.Client, log *slog.Logger) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	svc := NewService(kroki.New(cfg.KrokiURL, hc, cfg.MaxOutputBytes), cache.New(s3c, cfg.CacheBucket), ServiceOptions{
+	renderer := kroki.New(cfg.KrokiURL, hc, cfg.MaxOutputBytes)
+	svc := NewService(renderer, cache.New(s3c, cfg.CacheBucket), ServiceOptions{
 		RendererVersion: cfg.KrokiVersion,
 		Timeout:         cfg.RenderTimeout,
 		MemoryBytes:     cfg.MemoryCacheBytes,
 		Logger:          log,
 	})
 	h := &Handler{svc: svc, cfg: cfg, version: version(), log: log, mux: http.NewServeMux(), now: time.Now,
-		hot: newMemory(min(hotBytes, cfg.MemoryCacheBytes)),
+		hot: newMemory(min(hotBytes, cfg.MemoryCacheBytes)), caps: &drawable{src: renderer, now: time.Now},
 		emf: RequestRecord.EMF(cfg.MetricsNamespace)}
 	for _, p := range []string{"/health", "/healthz", "/v1/health"} {
 		h.route("GET "+p, h.health)

@@ -38,7 +38,7 @@ func (h *Handler) build(in input) (diagram.Request, string, error) {
 			return diagram.Request{}, "", err
 		}
 	case format == "":
-		format = string(t.Preferred)
+		format = string(offerOf(t, h.caps.known()).preferred)
 	}
 	f, err := diagram.ParseFormat(t, format)
 	if err != nil {

@@ -42,10 +42,16 @@ func (h *Handler) types(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Types []typeInfo `json:"types"`
 	}{}
+	caps := h.caps.current(r.Context())
 	for _, t := range diagram.Types() {
-		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Preferred: string(t.Preferred), Enabled: h.cfg.EnabledTypes[t.Name],
-			Syntax: t.Syntax, Example: t.Example, Extension: t.Extension, Options: t.Options}
-		for _, f := range t.Formats {
+		o := offerOf(t, caps)
+		ti := typeInfo{Name: t.Name, Aliases: t.Aliases, Preferred: string(o.preferred), Enabled: h.cfg.EnabledTypes[t.Name] && o.available,
+			Syntax: t.Syntax, Example: t.Example, Extension: t.Extension, Options: o.options, Formats: []string{}}
+		formats := o.formats
+		if !o.available {
+			formats = t.Formats
+		}
+		for _, f := range formats {
 			ti.Formats = append(ti.Formats, string(f))
 		}
 		out.Types = append(out.Types, ti)

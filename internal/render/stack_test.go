@@ -57,6 +57,10 @@ func (k *fakeKroki) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"pass"}`)
 		return
 	}
+	if r.Method == http.MethodGet && strings.Count(r.URL.Path, "/") < 3 {
+		http.NotFound(w, r) // as Kroki's router answers /capabilities: it has no such path
+		return
+	}
 	k.calls.Add(1)
 	if k.gate != nil {
 		<-k.gate

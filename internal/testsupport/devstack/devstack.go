@@ -192,10 +192,15 @@ func BuildRenderer(root string, log io.Writer) (string, error) {
 	return bin, nil
 }
 
+// Scripts is the local renderer's Node and browser engines' folder in the
+// repository at root.
+func Scripts(root string) string { return filepath.Join(root, "internal", "engine", "_js") }
+
 // StartRenderer runs the local renderer bin on addr under supervision,
-// waits for it to answer and returns the types it draws.
-func (g *Group) StartRenderer(ctx context.Context, bin, addr string) ([]string, error) {
-	if err := g.Supervise("kroki", nil, bin, "--listen", addr); err != nil {
+// with the engines' scripts folder, waits for it to answer and returns the
+// types it draws.
+func (g *Group) StartRenderer(ctx context.Context, bin, scripts, addr string) ([]string, error) {
+	if err := g.Supervise("kroki", nil, bin, "--listen", addr, "--scripts", scripts); err != nil {
 		return nil, err
 	}
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -21,6 +21,7 @@ import (
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/render"
 	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 	"github.com/umlimages/umlimages/internal/testsupport/s3test"
 )
 
@@ -79,7 +80,7 @@ type Options struct {
 // test: `make engines` installs them.
 func Start(t testing.TB, o Options) *Stack {
 	t.Helper()
-	local := engine.NewLocal(engine.Config{Timeout: 60 * time.Second, Self: RendererBinary(t)})
+	local := engine.NewLocal(engine.Config{Timeout: 60 * time.Second, Self: RendererBinary(t), Scripts: Scripts(t)})
 	t.Cleanup(func() { local.Close() })
 	if len(local.Missing) > 0 {
 		t.Fatalf("engines missing (run `make engines`): %v", local.Missing)
@@ -119,7 +120,17 @@ func Start(t testing.TB, o Options) *Stack {
 }
 
 // LocalTypes are the types the local renderer draws.
-func LocalTypes() []string { return []string{"c4plantuml", "d2", "ditaa", "graphviz", "plantuml"} }
+func LocalTypes() []string { return engine.Types() }
+
+// Scripts is the local renderer's Node and browser engines' folder.
+func Scripts(t testing.TB) string {
+	t.Helper()
+	root, err := binpath.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return devstack.Scripts(root)
+}
 
 var renderer struct {
 	once sync.Once
