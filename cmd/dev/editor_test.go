@@ -50,8 +50,8 @@ func TestEditorStatesAndTools(t *testing.T) {
 	}
 
 	// A disabled type: its source stays, and the editor says why.
-	open(link("mermaid", "graph TD\n  kept --> here"))
-	wait("disabled type", `!document.querySelector('[data-testid=notice]').hidden && document.querySelector('[data-testid=notice]').textContent.includes('mermaid') && `+editorText+`.includes('kept --> here')`)
+	open(link("structurizr", "workspace {\n  kept_here\n}"))
+	wait("disabled type", `!document.querySelector('[data-testid=notice]').hidden && document.querySelector('[data-testid=notice]').textContent.includes('structurizr') && `+editorText+`.includes('kept_here')`)
 	// An alias: the type it names.
 	open(link("dot", "digraph { alias_kept }"))
 	wait("alias", loaded+` && document.querySelector('[data-testid=type-select]').value === 'graphviz' && `+editorText+`.includes('alias_kept')`)

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/testsupport/binpath"
 	"github.com/umlimages/umlimages/internal/testsupport/devstack"
 )
@@ -150,7 +151,7 @@ func TestEditorInTheBrowser(t *testing.T) {
 	}
 
 	// The type list is the API's: /v1/types, enabled types only.
-	if got := eval(`[...document.querySelectorAll('[data-testid=type-select] option')].map(o => o.value).join(',')`); got != "c4plantuml,d2,ditaa,graphviz,plantuml" {
+	if got := eval(`[...document.querySelectorAll('[data-testid=type-select] option')].map(o => o.value).join(',')`); got != strings.Join(engine.Types(), ",") {
 		t.Errorf("type list %q, want the local engines from /v1/types", got)
 	}
 	eval(`(() => { const s = document.querySelector('[data-testid=type-select]'); s.value = 'plantuml'; s.dispatchEvent(new Event('change')); return '' })()`)

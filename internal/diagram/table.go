@@ -76,7 +76,7 @@ var table = []Type{
   </bpmndi:BPMNDiagram>
 </definitions>
 `,
-		Canary: `<?xml version="1.0" encoding="UTF-8"?><!-- NONCE --><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"><process id="p"><startEvent id="s"/></process></definitions>`},
+		Canary: `<?xml version="1.0" encoding="UTF-8"?><!-- NONCE --><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="d" targetNamespace="http://bpmn.io/schema/bpmn"><process id="p"><startEvent id="s"/></process><bpmndi:BPMNDiagram id="g"><bpmndi:BPMNPlane id="l" bpmnElement="p"><bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="0" y="0" width="36" height="36"/></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></definitions>`},
 	{Name: "bytefield", Extension: "edn", Formats: svgOnly,
 		Example: "(draw-column-headers)\n(draw-box \"type\" {:span 4})\n(draw-box \"length\" {:span 4})\n(draw-gap \"payload\")\n(draw-bottom)\n",
 		Canary:  "(draw-column-headers)\n(draw-box \"probe\")\n; NONCE"},

@@ -106,6 +106,9 @@ func NewLocal(cfg Config) *Local {
 	l.addBlockdiag(box, cfg)
 	l.addNode(box, cfg)
 	l.addBrowser(box, cfg)
+	for _, e := range l.Engines {
+		go e.Version() // some ask their program: not while /health waits
+	}
 	return l
 }
 

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
@@ -74,10 +75,35 @@ func (s *Server) Types() []string {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
+// versionWait bounds how long /health waits for the engines' versions:
+// some ask their program once (a JVM's start), and a health check must not
+// wait on that under load.
+const versionWait = 500 * time.Millisecond
+
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	var mu sync.Mutex
 	versions := map[string]string{}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for name, e := range s.engines {
-		versions[name] = e.Version()
+		wg.Go(func() {
+			v := e.Version()
+			mu.Lock()
+			versions[name] = v
+			mu.Unlock()
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(versionWait):
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for name := range s.engines {
+		if _, ok := versions[name]; !ok {
+			versions[name] = "starting"
+		}
 	}
 	w.Header().Set("Content-Type", "application/health+json")
 	json.NewEncoder(w).Encode(map[string]any{"status": "pass", "version": versions})

@@ -75,6 +75,9 @@ type Options struct {
 	LatencyBudget time.Duration
 	// Header is sent with every request (the origin lock's secret).
 	Header http.Header
+	// Concurrency bounds the checks run at once (default 8): a probe of
+	// every enabled type must not be the load that slows the service down.
+	Concurrency int
 }
 
 // Prober probes targets.
@@ -92,13 +95,16 @@ func New(hc *http.Client, o Options) *Prober {
 	if o.LatencyBudget == 0 {
 		o.LatencyBudget = config.DefaultLatencyBudget
 	}
+	if o.Concurrency == 0 {
+		o.Concurrency = 8
+	}
 	return &Prober{http: hc, o: o, now: time.Now}
 }
 
-// Probe runs every check against t at once and judges the whole: fail when
-// the API is down or no render succeeds, warn when some check fails or is
-// slower than the budget, pass otherwise. It returns within the checks'
-// timeout (plus engine discovery's).
+// Probe runs the checks against t, Concurrency at a time, and judges the
+// whole: fail when the API is down or no render succeeds, warn when some
+// check fails or is slower than the budget, pass otherwise. Each check is
+// bounded by the checks' timeout.
 func (p *Prober) Probe(ctx context.Context, t Target) Result {
 	start := p.now()
 	res := Result{Target: t.Name, URL: t.URL, Started: start.UTC()}
@@ -136,8 +142,11 @@ func (p *Prober) Probe(ctx context.Context, t Target) Result {
 
 	res.Checks = make([]Check, len(jobs))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, p.o.Concurrency)
 	for i, j := range jobs {
 		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			cctx, cancel := context.WithTimeout(ctx, p.o.Timeout)
 			defer cancel()
 			t0 := p.now()

@@ -109,8 +109,8 @@ func TestTypesAreWhatTheRendererDraws(t *testing.T) {
 		name, formats, preferred, options string
 		enabled                           bool
 	}{
-		{"vega", "svg png", "svg", "", true},          // Kroki: svg png pdf
-		{"mermaid", "png svg", "svg", "theme", true},  // Kroki: png svg
+		{"vega", "svg png", "svg", "", true},         // Kroki: svg png pdf
+		{"mermaid", "png svg", "svg", "theme", true}, // Kroki: png svg
 		{"ditaa", "svg png", "png", "no-separation no-shadows scale", true},
 		{"blockdiag", "png svg pdf", "svg", "antialias no-transparency size no-doctype", true},
 		{"graphviz", "png svg jpeg pdf", "svg", "", true},
