@@ -22,10 +22,21 @@ const vegaLoader = (vega, errors) => {
   return { ...vega.loader(), load: refuse, sanitize: refuse, http: refuse, file: refuse };
 };
 
+// json5Error is a JSON5 parse error as "line L, column C: message".
+const json5Error = (e) =>
+  e.lineNumber ? `line ${e.lineNumber}, column ${e.columnNumber}: ${e.message.replace(/^JSON5: /, '').replace(/ at \d+:\d+$/, '')}` : e.message;
+
+// json parses a JSON specification; on an error the JSON5 parser, which
+// says where, words it.
 const json = (src) => {
   try {
     return JSON.parse(src);
   } catch (e) {
+    try {
+      require('json5').parse(src);
+    } catch (e5) {
+      throw new DiagramError(json5Error(e5));
+    }
     throw new DiagramError(e.message);
   }
 };
@@ -69,7 +80,7 @@ const engines = {
     try {
       wave = json5.parse(src);
     } catch (e) {
-      throw new DiagramError(e.message);
+      throw new DiagramError(json5Error(e));
     }
     return wavedrom.onml.stringify(wavedrom.renderAny(0, wave, wavedrom.waveSkin));
   },
