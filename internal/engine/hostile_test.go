@@ -20,6 +20,7 @@ import (
 	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/sandbox"
 	"github.com/umlimages/umlimages/internal/testsupport/binpath"
+	"github.com/umlimages/umlimages/internal/testsupport/stacktest"
 )
 
 // canaries are things a diagram must never get at: files in a temporary
@@ -174,6 +175,41 @@ func hostileSources() []hostile {
 		hostile{"d2", "icon, URL", "x.icon: U/pic.svg", false},
 		hostile{"d2", "markdown image", "x: |md\n  ![i](U/pic.png)\n|", false},
 		hostile{"d2", "link", "x.link: U/link", false},
+
+		// The blockdiag family draws images named by attributes, from
+		// files or fetched.
+		hostile{"blockdiag", "icon of a URL", "blockdiag { A [icon = \"U/pic.png\"]; A -> B; }", true},
+		hostile{"blockdiag", "background of a URL", "blockdiag { A [background = \"U/pic.png\"]; }", false},
+		hostile{"blockdiag", "icon from a file", "blockdiag { A [icon = \"F/pic.png\"]; }", false},
+		hostile{"blockdiag", "label of a file", "blockdiag { A [label = \"F/notes.txt\"]; }", false},
+		hostile{"seqdiag", "icon of a URL", "seqdiag { A [icon = \"U/pic.png\"]; A -> B; }", true},
+		hostile{"actdiag", "icon of a URL", "actdiag { A -> B; lane l { A [icon = \"U/pic.png\"]; } }", false},
+		hostile{"nwdiag", "icon of a URL", "nwdiag { network n { A [icon = \"U/pic.png\"]; } }", true},
+		hostile{"rackdiag", "icon of a URL", "rackdiag { 4U; 1: A [icon = \"U/pic.png\"]; }", false},
+
+		// The Node engines: Vega's loader, nomnoml's import, the SCI
+		// interpreter behind bytefield.
+		hostile{"vega", "data of a URL", `{"data": [{"name": "t", "url": "U/data.json"}], "marks": [{"type": "text", "from": {"data": "t"}, "encode": {"enter": {"text": {"field": "leak"}}}}]}`, false},
+		hostile{"vega", "data of a file", `{"data": [{"name": "t", "url": "F/data.json"}], "marks": [{"type": "text", "from": {"data": "t"}, "encode": {"enter": {"text": {"field": "leak"}}}}]}`, false},
+		hostile{"vega", "data of a file URL", `{"data": [{"name": "t", "url": "file://F/data.json"}], "marks": [{"type": "text", "from": {"data": "t"}, "encode": {"enter": {"text": {"field": "leak"}}}}]}`, false},
+		hostile{"vega", "image mark", `{"width": 10, "height": 10, "marks": [{"type": "image", "encode": {"enter": {"url": {"value": "U/pic.png"}, "width": {"value": 10}, "height": {"value": 10}}}}]}`, false},
+		hostile{"vegalite", "data of a URL", `{"data": {"url": "U/data.json"}, "mark": "text", "encoding": {"text": {"field": "leak"}}}`, false},
+		hostile{"vegalite", "data of a file", `{"data": {"url": "F/data.json"}, "mark": "text", "encoding": {"text": {"field": "leak"}}}`, false},
+		hostile{"nomnoml", "import", "#import: F/notes.txt\n[a]->[b]", false},
+		hostile{"bytefield", "slurp", "(draw-column-headers)\n(draw-box (slurp \"F/notes.txt\") {:span 16})", false},
+		hostile{"bytefield", "require fs", "(draw-column-headers)\n(draw-box (.readFileSync (js/require \"fs\") \"F/notes.txt\" \"utf8\") {:span 16})", false},
+		hostile{"dbml", "note naming a file", "Table t {\n  id int [note: 'F/notes.txt']\n}", false},
+
+		// The browser engines: markup in labels, Mermaid's own
+		// configuration, XML entities.
+		hostile{"mermaid", "image in a label", "graph TD\n  A[\"<img src='U/pic.png'>\"] --> B", false},
+		hostile{"mermaid", "loose security, image of a file", "%%{init: {\"securityLevel\": \"loose\"}}%%\ngraph TD\n  A[\"<img src='file://F/pic.svg'>\"] --> B", false},
+		hostile{"mermaid", "loose security, script", "%%{init: {\"securityLevel\": \"loose\"}}%%\ngraph TD\n  A[\"<img src=x onerror=\\\"fetch('U/x')\\\">\"] --> B", false},
+		hostile{"mermaid", "click link", "graph TD\n  A --> B\n  click A \"U/link\"", false},
+		hostile{"mermaid", "style from a URL", "graph TD\n  A --> B\n  style A fill:url(U/pic.png)", false},
+		hostile{"mermaid", "font from a URL", "%%{init: {\"fontFamily\": \"x; src: url(U/font.ttf)\"}}%%\ngraph TD\n  A --> B", false},
+		hostile{"bpmn", "external entity", `<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file://F/notes.txt">]><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"><process id="p"><task id="t" name="&x;"/></process><bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p"><bpmndi:BPMNShape bpmnElement="t"><dc:Bounds x="0" y="0" width="100" height="80"/></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></definitions>`, false},
+		hostile{"bpmn", "markup in a name", `<?xml version="1.0"?><definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"><process id="p"><task id="t" name="&lt;img src='U/pic.png'&gt;"/></process><bpmndi:BPMNDiagram><bpmndi:BPMNPlane bpmnElement="p"><bpmndi:BPMNShape bpmnElement="t"><dc:Bounds x="0" y="0" width="100" height="80"/></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram></definitions>`, false},
 	)
 	return hs
 }
@@ -186,17 +222,23 @@ func (c *canaries) source(h hostile, dir string) string {
 	return strings.ReplaceAll(src, "F/", dir+"/")
 }
 
-// hostileEngines are the engines under test, with PlantUML's filter off:
-// the sandbox alone must hold.
-func hostileEngines(t *testing.T, b *sandbox.Sandbox) map[string]engine.Engine {
+// hostileEngines are every local engine, in the sandbox or (unsandboxed)
+// out of it, with PlantUML's filter off: the sandbox alone must hold.
+func hostileEngines(t *testing.T, unsandboxed bool) map[string]engine.Engine {
 	t.Helper()
+	local := engine.NewLocal(engine.Config{Timeout: time.Minute, Self: self(t), Scripts: stacktest.Scripts(t), Unsandboxed: unsandboxed})
+	t.Cleanup(func() { local.Close() })
+	if len(local.Missing) > 0 {
+		t.Fatalf("engines missing (run `make engines`): %v", local.Missing)
+	}
+	b, err := sandbox.New(unsandboxed)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := engine.NewPlantUML(b, engine.PlantUMLOptions{Java: "/usr/bin/java", Jar: engine.PlantUMLJar, Pool: 1, Timeout: time.Minute})
 	t.Cleanup(func() { p.Close() })
-	return map[string]engine.Engine{
-		"plantuml": p, "c4plantuml": p, "ditaa": p.Ditaa(),
-		"graphviz": engine.NewGraphviz(b, "/usr/bin/dot", 2, time.Minute),
-		"d2":       engine.NewD2(b, self(t), 2, time.Minute),
-	}
+	local.Engines["plantuml"], local.Engines["c4plantuml"], local.Engines["ditaa"] = p, p, p.Ditaa()
+	return local.Engines
 }
 
 func textFormats(typ string) []diagram.Format {
@@ -214,7 +256,7 @@ func textFormats(typ string) []diagram.Format {
 // connected to.
 func TestHostileSourcesInTheSandbox(t *testing.T) {
 	c := newCanaries(t)
-	engines := hostileEngines(t, box(t))
+	engines := hostileEngines(t, false)
 	ctx := context.Background()
 	for _, h := range hostileSources() {
 		for _, dir := range c.dirs {
@@ -239,11 +281,7 @@ func TestHostileSourcesInTheSandbox(t *testing.T) {
 // see a leak if the sandbox let one through.
 func TestHostileSourcesLeakWithoutTheSandbox(t *testing.T) {
 	c := newCanaries(t)
-	off, err := sandbox.New(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engines := hostileEngines(t, off)
+	engines := hostileEngines(t, true)
 	for _, h := range hostileSources() {
 		if !h.control {
 			continue
