@@ -2,8 +2,8 @@
 // run (`make bench`): the cache-hit path against a bare net/http server,
 // cache hits against rendering, a miss against a direct render, the render
 // bootstrap's cold start against a hello-world bootstrap, bootstrap sizes,
-// coalescing of identical misses, and the handler's hit path in ns and
-// allocations. It prints `name: value` lines and writes build/bench.json.
+// coalescing of identical misses, each engine family's warm render against
+// graphviz's, and the handler's hit path in ns and allocations. It prints `name: value` lines and writes build/bench.json.
 package main
 
 import (
@@ -159,27 +159,33 @@ func run() error {
 		f.set("hit_vs_render_speedup_"+c.name, round(float64(direct)/float64(hit)))
 	}
 
-	// plantuml_vs_graphviz_p50_ratio: a warm PlantUML render of a small
-	// sequence diagram against a graphviz render of a small graph, both
-	// straight to the renderer (each in its sandbox), interleaved.
-	seq, small := "@startuml\nAlice -> Bob: hello\nBob --> Alice: hi\n@enduml", "digraph { a -> b; b -> c }"
-	var pu, gv []time.Duration
-	for i := range 43 {
-		t0 := time.Now()
-		if _, err := post("http://"+krokiAddr+"/plantuml/svg", seq); err != nil {
-			return err
+	// <type>_vs_graphviz_p50_ratio: a warm render by each engine family
+	// (PlantUML's JVMs, D2's Go child, the blockdiag family's Python, the
+	// Node engines, the shared Chromium) of its canary diagram, against a
+	// graphviz render of a small graph, all straight to the renderer (each
+	// in its sandbox), interleaved.
+	families := []string{"plantuml", "d2", "blockdiag", "nomnoml", "vegalite", "mermaid", "bpmn"}
+	times := map[string][]time.Duration{}
+	for i := range 23 {
+		for _, typ := range append([]string{"graphviz"}, families...) {
+			t, _ := diagram.Lookup(typ)
+			t0 := time.Now()
+			if _, err := post("http://"+krokiAddr+"/"+typ+"/svg", string(t.CanarySource(fmt.Sprint("bench", i)))); err != nil {
+				return fmt.Errorf("%s: %w", typ, err)
+			}
+			if i >= 3 { // the first renders start the JVMs and the browser
+				times[typ] = append(times[typ], time.Since(t0))
+			}
 		}
-		t1 := time.Now()
-		if _, err := post("http://"+krokiAddr+"/graphviz/svg", small); err != nil {
-			return err
-		}
-		if i >= 3 { // the first renders start the JVM
-			pu, gv = append(pu, t1.Sub(t0)), append(gv, time.Since(t1))
-		}
+		// The browser loads its next pages after answering: let it, so
+		// the next round's graphviz does not share the CPUs with it.
+		time.Sleep(300 * time.Millisecond)
 	}
-	f.set("plantuml_warm_p50_ms", ms(median(pu)))
-	f.set("graphviz_p50_ms", ms(median(gv)))
-	f.set("plantuml_vs_graphviz_p50_ratio", round(float64(median(pu))/float64(median(gv))))
+	f.set("graphviz_p50_ms", ms(median(times["graphviz"])))
+	for _, typ := range families {
+		f.set(typ+"_warm_p50_ms", ms(median(times[typ])))
+		f.set(typ+"_vs_graphviz_p50_ratio", round(float64(median(times[typ]))/float64(median(times["graphviz"]))))
+	}
 
 	// miss_overhead_ms: a miss through the API against the same render
 	// straight to the renderer (fresh sources both ways, interleaved).
