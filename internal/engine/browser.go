@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -83,6 +84,19 @@ func NewBrowser(box *sandbox.Sandbox, o BrowserOptions) *Browser {
 	return b
 }
 
+// Pid is the running browser's process (its sandbox's), or 0.
+func (b *Browser) Pid() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx == nil {
+		return 0
+	}
+	if p := chromedp.FromContext(b.ctx).Browser.Process(); p != nil {
+		return p.Pid
+	}
+	return 0
+}
+
 // Starts is how many times the browser has been started.
 func (b *Browser) Starts() int64 { return b.starts.Load() }
 
@@ -114,6 +128,8 @@ func (b *Browser) running() (context.Context, error) {
 		select {
 		case <-chromedp.FromContext(b.ctx).Browser.LostConnection:
 			b.opts.Log.Warn("chromium died: restarting it")
+			b.stopLocked()
+		case <-b.ctx.Done():
 			b.stopLocked()
 		default:
 			return b.ctx, nil
@@ -158,6 +174,8 @@ type pageResult struct {
 
 // Render opens page (pages/<page>.html) in a page of its own, calls its
 // render(source, options) and returns the SVG, or a PNG screenshot of it.
+// When the browser turns out to have died, it starts another and tries
+// once more.
 func (b *Browser) Render(ctx context.Context, page string, f diagram.Format, src []byte, opts diagram.Options) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
 	defer cancel()
@@ -167,14 +185,33 @@ func (b *Browser) Render(ctx context.Context, page string, f diagram.Format, src
 	case <-ctx.Done():
 		return nil, fmt.Errorf("chromium: %w: waited %s for a free page", diagram.ErrTimeout, b.opts.Timeout)
 	}
-	bctx, err := b.running()
-	if err != nil {
+	for attempt := 0; ; attempt++ {
+		bctx, err := b.running()
+		if err != nil {
+			return nil, fmt.Errorf("chromium: %w: %v", diagram.ErrUnavailable, err)
+		}
+		out, err := b.renderOnce(ctx, bctx, page, f, src, opts)
+		var se *diagram.SyntaxError
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.As(err, &se):
+			return nil, se
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("chromium: %w after %s", diagram.ErrTimeout, b.opts.Timeout)
+		case b.gone(bctx) && attempt == 0:
+			continue
+		}
 		return nil, fmt.Errorf("chromium: %w: %v", diagram.ErrUnavailable, err)
 	}
+}
+
+func (b *Browser) renderOnce(ctx, bctx context.Context, page string, f diagram.Format, src []byte, opts diagram.Options) ([]byte, error) {
 	t := b.spare(bctx, page)
 	if t == nil {
+		var err error
 		if t, err = b.open(bctx, page); err != nil {
-			return nil, fmt.Errorf("chromium: %w: %v", diagram.ErrUnavailable, err)
+			return nil, err
 		}
 	}
 	defer t.close()
@@ -184,16 +221,27 @@ func (b *Browser) Render(ctx context.Context, page string, f diagram.Format, src
 		b.check(bctx)
 		b.refill(bctx, page)
 	}()
-	var se *diagram.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		return nil, se
-	case err != nil && ctx.Err() != nil:
-		return nil, fmt.Errorf("chromium: %w after %s", diagram.ErrTimeout, b.opts.Timeout)
-	case err != nil:
-		return nil, fmt.Errorf("chromium: %w", err)
+	return out, err
+}
+
+// gone reports whether the browser bctx has died, and if so forgets it, so
+// that the next use starts another.
+func (b *Browser) gone(bctx context.Context) bool {
+	select {
+	case <-chromedp.FromContext(bctx).Browser.LostConnection:
+	case <-bctx.Done():
+	case <-time.After(time.Second):
+		if p := chromedp.FromContext(bctx).Browser.Process(); p == nil || p.Signal(syscall.Signal(0)) == nil {
+			return false
+		}
 	}
-	return out, nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx == bctx {
+		b.opts.Log.Warn("chromium died: restarting it")
+		b.stopLocked()
+	}
+	return true
 }
 
 // tab is a page of the browser with an engine's page loaded.
