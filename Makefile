@@ -88,7 +88,10 @@ engines: engine-packages $(JS_ENGINES)
 ENGINE_PACKAGES := dot:graphviz /usr/share/plantuml/plantuml.jar:plantuml java:default-jre-headless \
 	bwrap:bubblewrap prlimit:util-linux node:nodejs /usr/lib/chromium/chromium:chromium \
 	blockdiag3:python3-blockdiag seqdiag3:python3-seqdiag actdiag3:python3-actdiag nwdiag3:python3-nwdiag \
-	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
+	/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
+	pdflatex:texlive-latex-base pdftocairo:poppler-utils \
+	/usr/share/texlive/texmf-dist/tex/latex/pgf/frontendlayer/tikz.sty:texlive-pictures \
+	/usr/share/texlive/texmf-dist/tex/latex/standalone/standalone.cls:texlive-latex-extra
 
 engine-packages:
 	@need=""; \

@@ -106,6 +106,7 @@ func NewLocal(cfg Config) *Local {
 	l.addBlockdiag(box, cfg)
 	l.addNode(box, cfg)
 	l.addBrowser(box, cfg)
+	l.addTikZ(box, cfg)
 	for _, e := range l.Engines {
 		go e.Version() // some ask their program: not while /health waits
 	}
@@ -160,6 +161,21 @@ func (l *Local) addNode(box *sandbox.Sandbox, cfg Config) {
 	}
 }
 
+// addTikZ sets up TikZ from Debian's TeX Live.
+func (l *Local) addTikZ(box *sandbox.Sandbox, cfg Config) {
+	var need []string
+	for _, file := range slices.Sorted(maps.Keys(TikZFiles)) {
+		if _, err := os.Stat(file); err != nil {
+			need = append(need, TikZFiles[file])
+		}
+	}
+	if len(need) > 0 {
+		l.Missing = append(l.Missing, "tikz: install "+strings.Join(need, ", "))
+		return
+	}
+	l.Engines["tikz"] = NewTikZ(box, 2, cfg.Timeout)
+}
+
 // Chromium is where Debian's chromium package keeps the browser itself
 // (/usr/bin/chromium is a shell script around it).
 const Chromium = "/usr/lib/chromium/chromium"
@@ -209,6 +225,7 @@ func Types() []string {
 	types = slices.AppendSeq(types, maps.Keys(BlockdiagPrograms))
 	types = slices.AppendSeq(types, maps.Keys(NodeTypes))
 	types = slices.AppendSeq(types, maps.Keys(browserTypes))
+	types = append(types, "tikz")
 	slices.Sort(types)
 	return types
 }

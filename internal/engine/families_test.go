@@ -164,6 +164,20 @@ var docSamples = map[string]docSample{
   </diagram>
 </mxfile>
 `, broken: "<mxGraphModel>\n<root>\n<mxCell id=\"0\">\n</root></mxGraphModel>", message: "Unexpected closing tag", line: "4"},
+	// The PGF manual's first tutorial picture (Karl's students).
+	"tikz": {source: `\documentclass{standalone}
+\usepackage{tikz}
+\begin{document}
+\begin{tikzpicture}[scale=3]
+  \clip (-0.1,-0.2) rectangle (1.1,0.75);
+  \draw[step=.5cm,gray,very thin] (-1.4,-1.4) grid (1.4,1.4);
+  \draw (-1.5,0) -- (1.5,0);
+  \draw (0,-1.5) -- (0,1.5);
+  \draw (0,0) circle [radius=1cm];
+  \draw (3mm,0mm) arc [start angle=0, end angle=30, radius=3mm];
+\end{tikzpicture}
+\end{document}
+`, broken: "\\documentclass{standalone}\n\\usepackage{tikz}\n\\begin{document}\n\\begin{tikzpicture}\n  \\draww (0,0) -- (1,1);\n\\end{tikzpicture}\n\\end{document}\n", message: "Undefined control sequence", line: "5"},
 }
 
 // capabilitiesOf reads what a renderer publishes.

@@ -217,6 +217,12 @@ func hostileSources() []hostile {
 		hostile{"diagramsnet", "stencil library of a URL", `<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/><mxCell id="2" style="shape=mxgraph.leak.x;" vertex="1" parent="1"><mxGeometry width="80" height="30" as="geometry"/></mxCell></root></mxGraphModel>`, false},
 		hostile{"diagramsnet", "html label with an image", `<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/><mxCell id="2" value="&lt;img src='U/pic.png'&gt;" style="html=1;" vertex="1" parent="1"><mxGeometry width="80" height="30" as="geometry"/></mxCell></root></mxGraphModel>`, false},
 		hostile{"diagramsnet", "external entity", `<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file://F/notes.txt">]><mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/><mxCell id="2" value="&x;" vertex="1" parent="1"><mxGeometry width="80" height="30" as="geometry"/></mxCell></root></mxGraphModel>`, false},
+		hostile{"tikz", "input of a file", "\\documentclass{standalone}\n\\begin{document}\n\\input{F/notes.txt}\n\\end{document}", false},
+		hostile{"tikz", "input of /etc/passwd", "\\documentclass{standalone}\n\\begin{document}\n\\input{/etc/passwd}\n\\end{document}", false},
+		hostile{"tikz", "openin and read", "\\documentclass{standalone}\n\\begin{document}\n\\newread\\f\\openin\\f=F/notes.txt \\read\\f to\\x \\x\n\\end{document}", false},
+		hostile{"tikz", "verbatim input", "\\documentclass{standalone}\n\\usepackage{verbatim}\n\\begin{document}\n\\verbatiminput{F/notes.txt}\n\\end{document}", false},
+		hostile{"tikz", "shell escape", "\\documentclass{standalone}\n\\begin{document}\n\\immediate\\write18{curl U/x}\nx\n\\end{document}", false},
+		hostile{"tikz", "image of a file", "\\documentclass{standalone}\n\\usepackage{graphicx}\n\\begin{document}\n\\includegraphics{F/pic.png}\n\\end{document}", false},
 	)
 	return hs
 }
