@@ -161,10 +161,10 @@ func run() error {
 
 	// <type>_vs_graphviz_p50_ratio: a warm render by each engine family
 	// (PlantUML's JVMs, D2's Go child, the blockdiag family's Python, the
-	// Node engines, the shared Chromium) of its canary diagram, against a
+	// Node engines, the shared Chromium, TeX) of its canary diagram, against a
 	// graphviz render of a small graph, all straight to the renderer (each
 	// in its sandbox), interleaved.
-	families := []string{"plantuml", "d2", "blockdiag", "nomnoml", "vegalite", "mermaid", "bpmn"}
+	families := []string{"plantuml", "d2", "blockdiag", "nomnoml", "vegalite", "mermaid", "bpmn", "tikz"}
 	times := map[string][]time.Duration{}
 	for i := range 23 {
 		for _, typ := range append([]string{"graphviz"}, families...) {

@@ -88,6 +88,11 @@ func TestEmbeddedSVGs(t *testing.T) {
 			}
 		}
 	}
+	// The page's navigation must be over before the next one starts, or
+	// it aborts that one.
+	if err := chromedp.Do(b, chromedp.Poll[chromedp.Void](`location.pathname === '/landed' && document.readyState === 'complete'`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatal(err)
+	}
 
 	ran := func(url string) string {
 		t.Helper()

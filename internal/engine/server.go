@@ -1,9 +1,11 @@
 // Package engine is a Kroki-compatible renderer for one machine: it speaks
-// Kroki's HTTP API for the engines installed locally (graphviz, PlantUML
-// with C4-PlantUML and ditaa from Debian's packages; D2 in a child of our
-// own binary) so the service runs, and is tested end to end, without
-// Kroki's containers. Every engine process runs in the OS sandbox of
-// package sandbox, with memory, CPU, output and wall-clock caps.
+// Kroki's HTTP API for the engines installed locally (Debian's graphviz,
+// PlantUML with C4-PlantUML and ditaa, the blockdiag family and TeX Live;
+// D2 in a child of our own binary; npm-installed Node engines; and the
+// browser engines in one shared Chromium) so the service runs, and is
+// tested end to end, without Kroki's containers, and publishes what it
+// draws at diagram.CapabilitiesPath. Every engine process runs in the OS
+// sandbox of package sandbox, with memory, CPU, output and wall-clock caps.
 package engine
 
 import (
