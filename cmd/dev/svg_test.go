@@ -89,9 +89,14 @@ func TestEmbeddedSVGs(t *testing.T) {
 		}
 	}
 	// The page's navigation must be over before the next one starts, or
-	// it aborts that one.
-	if err := chromedp.Do(b, chromedp.Poll[chromedp.Void](`location.pathname === '/landed' && document.readyState === 'complete'`, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		t.Fatal(err)
+	// it aborts that one; until it is, the old document may still answer,
+	// or none.
+	for done := false; !done; time.Sleep(100 * time.Millisecond) {
+		v, err := chromedp.Run(b, chromedp.Evaluate[bool](`location.pathname === '/landed' && document.readyState === 'complete'`))
+		done = err == nil && v
+		if !done && time.Now().After(deadline) {
+			t.Fatalf("the page did not finish loading /landed: %v", err)
+		}
 	}
 
 	ran := func(url string) string {
