@@ -179,13 +179,16 @@ func run() error {
 		}
 		// The browser loads its next pages after answering: let it, so
 		// the next round's graphviz does not share the CPUs with it.
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 	f.set("graphviz_p50_ms", ms(median(times["graphviz"])))
 	for _, typ := range families {
 		f.set(typ+"_warm_p50_ms", ms(median(times[typ])))
 		f.set(typ+"_vs_graphviz_p50_ratio", round(float64(median(times[typ]))/float64(median(times["graphviz"]))))
 	}
+	// The warm engines (JVMs, the browser) are not needed past here: stop
+	// them, so they do not share the CPUs with the figures below.
+	local.Close()
 
 	// miss_overhead_ms: a miss through the API against the same render
 	// straight to the renderer (fresh sources both ways, interleaved).
