@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
+	"github.com/umlimages/umlimages/internal/engine"
 	"github.com/umlimages/umlimages/internal/kroki"
 )
 
@@ -204,5 +205,41 @@ func TestLine(t *testing.T) {
 		if got := kroki.Line(msg); got != want {
 			t.Errorf("Line(%q) = %d, want %d", msg, got, want)
 		}
+	}
+}
+
+// drawsSVG is an engine that draws nothing, for the local renderer's
+// capabilities.
+type drawsSVG struct{}
+
+func (drawsSVG) Formats() []diagram.Format { return []diagram.Format{diagram.SVG} }
+func (drawsSVG) Options() []string         { return []string{"theme"} }
+func (drawsSVG) Version() string           { return "test" }
+func (drawsSVG) Render(context.Context, diagram.Format, []byte, diagram.Options) ([]byte, error) {
+	return nil, nil
+}
+
+// TestCapabilities: the local renderer's list is read as it publishes it;
+// a Kroki (its router answers 404 or 405 for the path) draws the table;
+// a failing server is an error, not the table.
+func TestCapabilities(t *testing.T) {
+	local := httptest.NewServer(engine.NewServer(map[string]engine.Engine{"mermaid": drawsSVG{}}, nil))
+	defer local.Close()
+	caps, ok, err := client(local.URL, 0).Capabilities(context.Background())
+	if err != nil || !ok || len(caps) != 1 || caps[0].Name != "mermaid" || caps[0].Formats[0] != diagram.SVG || caps[0].Options[0] != "theme" {
+		t.Errorf("local renderer: %+v, %t, %v", caps, ok, err)
+	}
+	for _, status := range []int{http.StatusNotFound, http.StatusMethodNotAllowed} {
+		kroki := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+		caps, ok, err := client(kroki.URL, 0).Capabilities(context.Background())
+		kroki.Close()
+		if err != nil || ok || caps != nil {
+			t.Errorf("Kroki answering %d: %+v, %t, %v; want the whole table", status, caps, ok, err)
+		}
+	}
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	defer broken.Close()
+	if _, _, err := client(broken.URL, 0).Capabilities(context.Background()); !errors.Is(err, diagram.ErrUnavailable) {
+		t.Errorf("502: %v, want ErrUnavailable", err)
 	}
 }
