@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -91,12 +93,27 @@ func valid(t *testing.T, f diagram.Format, b []byte) {
 		if !bytes.HasPrefix(b, []byte("%PDF-")) {
 			t.Fatalf("not a PDF: %q", b[:min(len(b), 16)])
 		}
+		// Its trailer's startxref must point at its cross-reference
+		// table or stream: the file is whole, as a reader opens it.
+		m := pdfTrailer.FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("the PDF has no startxref/%%%%EOF trailer: %q", b[max(0, len(b)-64):])
+		}
+		at, _ := strconv.Atoi(string(m[1]))
+		if at <= 0 || at >= len(b) || !pdfXref.Match(b[at:]) {
+			t.Fatalf("the PDF's startxref (%d) does not point at a cross-reference section", at)
+		}
 	case diagram.TXT, diagram.UTXT:
 		if len(bytes.TrimSpace(b)) == 0 {
 			t.Fatal("empty text render")
 		}
 	}
 }
+
+var (
+	pdfTrailer = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
+	pdfXref    = regexp.MustCompile(`^(?:xref|\d+\s+\d+\s+obj)`)
+)
 
 var samples = []struct {
 	typ, source string
