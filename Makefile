@@ -81,6 +81,9 @@ $(BIN)/staticcheck:
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+# The Node engines and the browser engines' libraries, locked in internal/engine/_js.
+JS_ENGINES := internal/engine/_js/node_modules/.package-lock.json
+
 ## engines: install the local renderer's engines and its sandbox (bubblewrap): Debian's packages, then the npm-locked Node engines
 engines: engine-packages $(JS_ENGINES)
 
@@ -107,9 +110,6 @@ engine-packages:
 	else \
 		echo "Install these packages (or their equivalents) for the local renderer:$$need"; exit 1; \
 	fi
-
-# The Node engines and the browser engines' libraries, locked in internal/engine/_js.
-JS_ENGINES := internal/engine/_js/node_modules/.package-lock.json
 
 $(JS_ENGINES): internal/engine/_js/package.json internal/engine/_js/package-lock.json | engine-packages
 	cd internal/engine/_js && npm ci --no-audit --no-fund --loglevel=error
