@@ -85,6 +85,9 @@ func run() error {
 	if len(local.Missing) > 0 {
 		return fmt.Errorf("engines missing (make engines): %v", local.Missing)
 	}
+	for _, e := range local.Engines {
+		e.Version() // some ask their program once, at start: not during a measurement
+	}
 	var renderCalls atomic.Int64
 	renderer := engine.NewServer(local.Engines, nil)
 	if err := g.Serve("kroki", krokiAddr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
