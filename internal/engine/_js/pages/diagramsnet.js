@@ -38,3 +38,7 @@ window.render = async (source) => {
     return { error: String((e && e.message) || e) };
   }
 };
+
+// warm runs once when the page is loaded ahead of a render.
+window.warm = () =>
+  window.render('<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/><mxCell id="2" value="warm" vertex="1" parent="1"><mxGeometry width="80" height="30" as="geometry"/></mxCell></root></mxGraphModel>');

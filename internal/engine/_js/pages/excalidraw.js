@@ -22,3 +22,7 @@ window.render = async (source) => {
     return { error: String((e && e.message) || e) };
   }
 };
+
+// warm runs once when the page is loaded ahead of a render.
+window.warm = () =>
+  window.render('{"type":"excalidraw","elements":[{"id":"w","type":"rectangle","x":0,"y":0,"width":10,"height":10,"seed":1}],"appState":{},"files":{}}');
