@@ -28,6 +28,14 @@ var (
 		{Name: "no-shadows", Values: Flag, Description: "Turn shadows off"},
 		{Name: "scale", Example: "1.5", Description: "Scale of the image"},
 	}
+	svgbobOptions = []Option{
+		{Name: "background", Example: "white", Description: "Background color"},
+		{Name: "fill-color", Example: "black", Description: "Fill color of solid shapes"},
+		{Name: "font-family", Example: "monospace", Description: "Font of the text"},
+		{Name: "font-size", Example: "14", Description: "Font size of the text"},
+		{Name: "scale", Example: "1", Description: "Scale of the whole drawing"},
+		{Name: "stroke-width", Example: "2", Description: "Width of lines"},
+	}
 	mermaidOptions = []Option{
 		{Name: "theme", Values: []string{"default", "base", "dark", "forest", "neutral"}, Description: "Theme"},
 	}
@@ -205,7 +213,7 @@ Rel(api, kroki, "on a miss")
 }
 `,
 		Canary: "workspace {\n  model {\n    u = person \"probe\"\n  }\n  views {\n    systemLandscape {\n      include *\n    }\n  }\n}\n// NONCE"},
-	{Name: "svgbob", Extension: "bob", Formats: svgOnly, KeepWhitespace: true,
+	{Name: "svgbob", Extension: "bob", Options: svgbobOptions, Formats: svgOnly, KeepWhitespace: true,
 		Example: "  .--------.      .-----.\n  | client |----->| API |\n  '--------'      '-----'\n",
 		Canary:  "+--+\n|  |\n+--+\nNONCE"},
 	{Name: "symbolator", Extension: "vhdl", Formats: svgPNG, KeepWhitespace: true,
