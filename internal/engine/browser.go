@@ -62,7 +62,7 @@ type Browser struct {
 	spares map[string]chan *tab // pages loaded ahead, by engine page
 
 	starts atomic.Int64
-	peak   atomic.Int64
+	peak   peak
 }
 
 // NewBrowser returns the shared browser; it starts on first use.
@@ -102,7 +102,7 @@ func (b *Browser) Starts() int64 { return b.starts.Load() }
 
 // PeakRSS is the most memory the browser's processes were seen to use
 // together (their proportional set).
-func (b *Browser) PeakRSS() int64 { return b.peak.Load() }
+func (b *Browser) PeakRSS() int64 { return b.peak.max() }
 
 // Close stops the browser.
 func (b *Browser) Close() error {
@@ -343,8 +343,7 @@ func (b *Browser) check(bctx context.Context) {
 		return
 	}
 	rss := sandbox.TreePSS(p.Pid)
-	for old := b.peak.Load(); rss > old && !b.peak.CompareAndSwap(old, rss); old = b.peak.Load() {
-	}
+	b.peak.record(rss)
 	if rss > b.opts.MaxRSS {
 		b.mu.Lock()
 		defer b.mu.Unlock()

@@ -30,7 +30,7 @@ type Runner struct {
 	spec    sandbox.Spec
 	slots   chan struct{}
 	timeout time.Duration
-	peak    atomic.Int64
+	peak    peak
 }
 
 // NewRunner returns a runner allowing concurrency processes at once, each
@@ -40,12 +40,17 @@ func NewRunner(box *sandbox.Sandbox, spec sandbox.Spec, concurrency int, timeout
 }
 
 // PeakRSS is the largest peak resident set of any process this runner ran.
-func (r *Runner) PeakRSS() int64 { return r.peak.Load() }
+func (r *Runner) PeakRSS() int64 { return r.peak.max() }
 
-func (r *Runner) record(peak int64) {
-	for old := r.peak.Load(); peak > old && !r.peak.CompareAndSwap(old, peak); old = r.peak.Load() {
+// peak is the largest of the values recorded, safe for concurrent use.
+type peak struct{ v atomic.Int64 }
+
+func (p *peak) record(v int64) {
+	for old := p.v.Load(); v > old && !p.v.CompareAndSwap(old, v); old = p.v.Load() {
 	}
 }
+
+func (p *peak) max() int64 { return p.v.Load() }
 
 // errExit is an engine process's unsuccessful end, with what it printed.
 type errExit struct {
@@ -79,7 +84,7 @@ func (r *Runner) Run(ctx context.Context, stdin []byte, name string, args ...str
 	// rusage is lost: read its peak just before the kill.
 	killTree := cmd.Cancel
 	cmd.Cancel = func() error {
-		r.record(sandbox.TreePeakRSS(cmd.Process.Pid))
+		r.peak.record(sandbox.TreePeakRSS(cmd.Process.Pid))
 		return killTree()
 	}
 	cmd.Stdin = bytes.NewReader(stdin)
@@ -87,7 +92,7 @@ func (r *Runner) Run(ctx context.Context, stdin []byte, name string, args ...str
 	stderr := &cappedBuffer{max: maxStderrBytes}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err := cmd.Run()
-	r.record(sandbox.PeakRSS(cmd.ProcessState))
+	r.peak.record(sandbox.PeakRSS(cmd.ProcessState))
 	switch {
 	case stdout.full:
 		return nil, diagram.Errorf(diagram.ErrOutputTooLarge, "The %s output exceeds the renderer's %d MiB cap.", name, MaxOutputBytes>>20)

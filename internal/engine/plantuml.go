@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/umlimages/umlimages/internal/diagram"
@@ -48,7 +47,7 @@ type PlantUML struct {
 	box     *sandbox.Sandbox
 	spec    sandbox.Spec
 	pools   map[string]*jvmPool
-	peak    atomic.Int64
+	peak    peak
 	version onceString
 }
 
@@ -78,7 +77,7 @@ func (p *PlantUML) Formats() []diagram.Format {
 }
 
 // PeakRSS is the largest peak resident set any of its JVMs reached.
-func (p *PlantUML) PeakRSS() int64 { return p.peak.Load() }
+func (p *PlantUML) PeakRSS() int64 { return p.peak.max() }
 
 // Render draws a PlantUML diagram.
 func (p *PlantUML) Render(ctx context.Context, f diagram.Format, src []byte, _ diagram.Options) ([]byte, error) {
@@ -146,7 +145,7 @@ func (p *PlantUML) render(ctx context.Context, f diagram.Format, src []byte, kin
 	framed, offset := pipeSource(src, kind, flags)
 	out, stderr, err := j.render(ctx, f, framed)
 	healthy := err == nil && sandbox.TreeRSS(j.cmd.Process.Pid) < p.opts.MaxRSS
-	p.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))
+	p.peak.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))
 	pool.put(j, healthy) // an unhealthy JVM has exited when put returns
 	switch {
 	case err != nil && ctx.Err() != nil:

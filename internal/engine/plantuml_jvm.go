@@ -122,7 +122,7 @@ func (p *PlantUML) start(mode string) (*jvm, error) {
 		delim: []byte(delim + "\n"), exited: make(chan struct{})}
 	go func() {
 		err := cmd.Wait()
-		p.record(sandbox.PeakRSS(cmd.ProcessState))
+		p.peak.record(sandbox.PeakRSS(cmd.ProcessState))
 		outR.Close()
 		errR.Close()
 		p.opts.Log.Info("plantuml jvm exited", "mode", mode, "pid", cmd.Process.Pid, "status", fmt.Sprint(err))
@@ -135,7 +135,7 @@ func (p *PlantUML) start(mode string) (*jvm, error) {
 // kill ends the JVM and, with it, its sandbox, first reading its peak
 // resident set (a killed sandbox's rusage is lost).
 func (j *jvm) kill() {
-	j.p.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))
+	j.p.peak.record(sandbox.TreePeakRSS(j.cmd.Process.Pid))
 	syscall.Kill(-j.cmd.Process.Pid, syscall.SIGKILL)
 }
 
@@ -143,11 +143,6 @@ func (j *jvm) kill() {
 func (j *jvm) stop() {
 	j.kill()
 	<-j.exited
-}
-
-func (p *PlantUML) record(peak int64) {
-	for old := p.peak.Load(); peak > old && !p.peak.CompareAndSwap(old, peak); old = p.peak.Load() {
-	}
 }
 
 // The ways a JVM's render can fail; the JVM is replaced after either.
