@@ -245,3 +245,18 @@ func TestEveryEngineDrawsItsDocumentation(t *testing.T) {
 		})
 	}
 }
+
+// TestOddInputIsTheDiagramsFault: a library that throws on input it does
+// not expect (well-formed JSON of the wrong shape) gives a 400, not a 500.
+func TestOddInputIsTheDiagramsFault(t *testing.T) {
+	stack := stacktest.Start(t, stacktest.Options{})
+	for _, c := range []struct{ typ, src string }{
+		{"wavedrom", "null"}, {"wavedrom", `{"reg": 5}`}, {"vega", "null"}, {"vegalite", "5"},
+		{"excalidraw", "null"}, {"bytefield", "(throw 5)"},
+	} {
+		resp, body := get(t, stack.Renderer.URL+"/"+c.typ+"/svg/"+diagram.Encode([]byte(c.src)))
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s %q: %d %.200s, want 400", c.typ, c.src, resp.StatusCode, body)
+		}
+	}
+}

@@ -41,6 +41,16 @@ const json = (src) => {
   }
 };
 
+// rejects runs f, a library's parse or render: what it throws is the
+// diagram's fault.
+const rejects = (f) => {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof DiagramError ? e : new DiagramError(e.message);
+  }
+};
+
 async function vegaSVG(spec) {
   const vega = await import('vega');
   const errors = [];
@@ -65,13 +75,7 @@ const engines = {
   vega: (src) => vegaSVG(json(src)),
   vegalite: async (src) => {
     const vl = await import('vega-lite');
-    let spec;
-    try {
-      spec = vl.compile(json(src)).spec;
-    } catch (e) {
-      throw new DiagramError(e.message);
-    }
-    return vegaSVG(spec);
+    return vegaSVG(rejects(() => vl.compile(json(src)).spec));
   },
   wavedrom: (src) => {
     const wavedrom = require('wavedrom');
@@ -82,34 +86,19 @@ const engines = {
     } catch (e) {
       throw new DiagramError(json5Error(e));
     }
-    return wavedrom.onml.stringify(wavedrom.renderAny(0, wave, wavedrom.waveSkin));
+    return rejects(() => wavedrom.onml.stringify(wavedrom.renderAny(0, wave, wavedrom.waveSkin)));
   },
-  nomnoml: (src) => {
-    try {
-      return require('nomnoml').renderSvg(src);
-    } catch (e) {
-      throw new DiagramError(e.message);
-    }
+  nomnoml: (src) => rejects(() => require('nomnoml').renderSvg(src)),
+  bytefield: (src) => rejects(() => require('bytefield-svg')(src, { embedded: false })),
+  dbml: (src) => rejects(() => require('@softwaretechnik/dbml-renderer').run(src, 'svg')),
+  svgbob: async (src) => {
+    const svgbob = await import('svgbob-wasm/svgbob_wasm.js');
+    return rejects(() => svgbob.render(src));
   },
-  bytefield: (src) => {
-    try {
-      return require('bytefield-svg')(src, { embedded: false });
-    } catch (e) {
-      throw new DiagramError(e.message);
-    }
-  },
-  dbml: (src) => {
-    try {
-      return require('@softwaretechnik/dbml-renderer').run(src, 'svg');
-    } catch (e) {
-      throw new DiagramError(e.message);
-    }
-  },
-  svgbob: async (src) => (await import('svgbob-wasm/svgbob_wasm.js')).render(src),
   pikchr: async (src) => {
     const pikchr = (await import('pikchr-wasm')).default;
     await pikchr.loadWASM();
-    const svg = pikchr.render(src);
+    const svg = rejects(() => pikchr.render(src));
     if (!svg.startsWith('<svg')) {
       // Pikchr answers an error with the source, each line numbered
       // "/*    N */", a caret under the fault, and "ERROR: …".
